@@ -84,7 +84,9 @@ def remove_thousands_separators(text: str) -> str:
 
 
 # A figure broken over lines ("共计\n\n8400 件"): join when the next line starts with a figure+unit.
-_WRAPPED_FIGURE = re.compile(rf"(?<=[{CJK}])[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=\d+(?:\.\d+)?[ \t]*[件个宗次%])")
+_WRAPPED_FIGURE = re.compile(
+    rf"(?<=[{CJK}])[ \t]*\n(?:[ \t]*\n)*[ \t]*(?=\d+(?:\.\d+)?[ \t]*[件个宗次%])"
+)
 
 
 def normalize_text(text: str) -> str:
