@@ -69,6 +69,7 @@ class Sentence:
 
     text: str
     index: int
+    line: str = ""  # the whole line (paragraph) the sentence stands in
     clauses: list[Clause] = field(default_factory=list)
 
 
@@ -96,6 +97,8 @@ def _is_plain_aside(text: str, pos: int) -> bool:
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences with their clauses, brackets tracked so that a bracket never splits a sentence."""
     sentences: list[Sentence] = []
+    lines = text.split("\n")
+    line_no = 0
     depth = 0
     buf: list[str] = []
     spans: list[tuple[str, bool]] = []  # (clause text, in_paren) of the current sentence
@@ -112,7 +115,7 @@ def split_sentences(text: str) -> list[Sentence]:
         sentence_text = "".join(buf).strip()
         buf.clear()
         if sentence_text:
-            sentence = Sentence(sentence_text, len(sentences))
+            sentence = Sentence(sentence_text, len(sentences), lines[min(line_no, len(lines) - 1)])
             for pos, (chunk, in_paren) in enumerate(spans):
                 sentence.clauses.append(
                     Clause(chunk, sentence.index, pos, in_paren, find_figures(chunk))
@@ -142,8 +145,11 @@ def split_sentences(text: str) -> list[Sentence]:
             depth = max(0, depth - 1)
             buf.append(ch)
             continue
-        if ch == "\n" and depth > 0:
+        if ch == "\n":
             depth = 0  # an unclosed bracket must not swallow the rest of the document
+            close_sentence()
+            line_no += 1
+            continue
         if ch in _SENTENCE_END and (depth == 0 or ch == ";"):
             if ch == ";" and depth > 0:
                 close_clause(True)

@@ -84,8 +84,10 @@ COUNT_RULES = [
     ),
     _rule(
         "transferred",
-        r"(?:转办|转交|转派|派单|交办|转至|转)(?:[^,]{0,10}?(?:单位|部门|街道|镇街|乡镇|平台)\)?)?(?:形成)?(?:办理|处理)?(?:工单)?",
+        r"(?:转办|转交|转派|派单|交办|转至)(?:[^,]{0,12}?(?:单位|部门|街道|镇街|乡镇|平台|工单|办理|处理)\)?)?"
+        r"(?:形成)?(?:办理|处理)?(?:工单)?",
     ),
+    _rule("transferred", r"转(?:[^,]{0,10}?(?:单位|部门))(?:办理|处理)?"),
     _rule(
         "completed",
         r"(?<!即时)(?<!直接)(?<!在线)(?<!超期)(?<!按时)(?<!按期)(?<!当场)(?:已综合办结|综合办结|已办结|办结|已结案|结案)",
@@ -116,7 +118,7 @@ _CHANGE = re.compile(
 )
 # What a change is measured against; the last one before the figure applies.
 _BASE = re.compile(
-    r"同比|去年|上年|环比|上月|上周|上旬|上期|上季度|前一周|较[一二三四]季度|[较比与和]\d{1,2}月(?:份)?"
+    r"同比|去年|上年|(?<!上月)(?<!上周)同期|环比|上月|上周|上旬|上期|上季度|前一周|较[一二三四]季度|[较比与和]\d{1,2}月(?:份)?"
 )
 _NEGATIVE = {"下降", "减少", "降低", "回落", "下滑", "减幅", "降幅"}
 _SHARE = re.compile(r"占(?:比)?(?:[^,]{0,12}的)?(?:比(?:例|重))?(?:为)?$|比例为$")
@@ -177,6 +179,19 @@ def _evidence(sentence: Sentence, clause: Clause) -> str:
     return text
 
 
+def _subject(sentence: Sentence) -> str:
+    """The sentence's words before its first figure: whose figures the sentence gives."""
+    words = []
+    for clause in sentence.clauses:
+        if clause.figures:
+            if not clause.in_paren:
+                words.append(clause.text[: clause.figures[0].start])
+            break
+        if not clause.in_paren:
+            words.append(clause.text)
+    return ",".join(words)
+
+
 def _match(rules: list[Rule], lead: str) -> Rule | None:
     for rule in rules:
         if rule.pattern.search(lead):
@@ -220,8 +235,8 @@ def extract(
         # keeps its own, so that an aside does not take the subject from the total.
         last: dict[bool, str | None] = {False: None, True: None}
         qizhong = False
-        prefix = ""
-        nature_hits = sum(1 for _, p in _NATURE[1:7] if p.search(sentence.text))
+        sentence_subject = _subject(sentence)
+        nature_hits = sum(1 for _, p in _NATURE[1:7] if p.search(sentence.line))
         for clause in sentence.clauses:
             paren = clause.in_paren
             if not paren and "其中" in clause.text[:4]:
@@ -235,10 +250,13 @@ def extract(
                     value = _value_of(fig)
                 except ParseError:
                     continue
-                reason = _scope_reason(prefix + clause.text[: fig.start], clause, ctx)
+                after = clause.text[fig.end : fig.end + 2]
+                if after.startswith(("的", "以上", "以下", "左右")):
+                    continue  # a threshold or a qualifier (达到100%的单位), not a statement
+                reason = _scope_reason(sentence_subject + "," + clause.text[: fig.start], clause, ctx)
                 evidence = _evidence(sentence, clause)
                 change = _CHANGE.search(lead)
-                bases = _BASE.findall(prefix + lead)
+                bases = _BASE.findall(sentence.text[: sentence.text.find(clause.text)] + lead)
                 base = bases[-1] if bases else ""
                 if change and (fig.is_percent or fig.is_times):
                     sign = -1 if change.group("dir") in _NEGATIVE else 1
@@ -250,7 +268,7 @@ def extract(
                     if subject == "requests_total" and base:
                         key = (
                             "requests_change_yoy_pct"
-                            if re.search(r"同比|去年|上年", base)
+                            if re.search(r"同比|去年|上年|同期", base)
                             else "requests_change_prev_pct"
                         )
                         candidates.append(
@@ -298,8 +316,9 @@ def extract(
                     rule = _match(RATE_RULES, lead)
                     if rule is None:
                         continue
+                    priority = rule.priority
                     if "对" in lead and rule.key == "satisfaction_rate":
-                        reason = reason or "satisfaction with one part of the service"
+                        priority = 9  # satisfaction with one part of the service: only if no other
                     if qizhong and not rule.allowed_after_qizhong:
                         reason = reason or "after 其中"
                     candidates.append(
@@ -353,9 +372,15 @@ def extract(
                 )
                 if name != "daily_average":
                     last[paren] = name
-            if not paren:
-                prefix += clause.text + ","
     metrics = _choose(candidates, document)
+    keys = {m.metric for m in metrics}
+    if "requests_total" not in keys and "work_orders_total" in keys:
+        if not any(c.key == "requests_total" for c in candidates):
+            # The work orders are the only total of requests the bulletin states (应办理工单 as in
+            # d011's convention): the same stated figure also stands for requests_total.
+            orders = next(m for m in metrics if m.metric == "work_orders_total")
+            metrics.append(Metric("requests_total", orders.value, "count", orders.evidence,
+                                  document=document, location="stated as the only total"))  # fmt: skip
     return Extraction(metrics, _dedupe(breakdowns), candidates)
 
 

@@ -93,21 +93,17 @@ def guess_title(text: str) -> str | None:
 
 _ISSUER = re.compile(
     rf"(?P<name>(?:[{CJK}]{{2,7}}?(?:省|自治区|市|州|盟))?[{CJK}]{{1,6}}?(?:省|市|区|县|旗))"
-    r"(?=12345|政务|政府|市民|公众|便民|民生|“|\"|热线|网络理政|人民政府|行政审批)"
+    r"(?=[\"“「]?12345|政务服务|政府服务|市民服务|公众服务|便民服务|市民热线|热线|网络理政)"
 )
-_NOT_ISSUER = re.compile(r"^(?:关于|全|本|我|各|该|份|年|月|度)")
+_LEADING_WORDS = re.compile(r"^.*?(?:关于|现将|按照|根据|年|月份|月|季度|周|度|假期|期间|:)")
+_NOT_ISSUER = re.compile(r"^(?:全|本|我|各|该|省|市|区|县)")
 
 
 def guess_issuer(title: str | None, text: str) -> str | None:
-    """The place whose hotline published the bulletin, from the title first, then the opening lines."""
-    for source in [title or "", *text.split("\n")[:15]]:
+    """The place whose hotline published the bulletin: the place named before "12345"/热线 in the title, else in the opening lines."""
+    for source in [title or "", *text.split("\n")[:40]]:
         for m in _ISSUER.finditer(source):
-            name = re.sub(r"^.*?(?:关于|年|月|份|季度|周|度)", "", m.group("name"))
-            name = re.sub(r"^(?:第[一二三四]|上半|下半)", "", name)
-            if (
-                len(name) >= 2
-                and not _NOT_ISSUER.match(name)
-                and name not in {"省", "市", "区", "县"}
-            ):
+            name = _LEADING_WORDS.sub("", m.group("name"))
+            if len(name) >= 2 and not _NOT_ISSUER.match(name):
                 return name
     return None
