@@ -120,11 +120,13 @@ def parse_document(data: bytes, filename: str = "", content_type: str | None = N
 
     if not raw_text.strip():
         raise ParseError(f"{filename or 'document'}: no text found")
-    text = strip_furniture(normalize_text(raw_text))
+    normalised = normalize_text(raw_text)
+    text = strip_furniture(normalised)
     meta = {k: normalize_text(v) for k, v in meta.items()}
     title = normalize_text(title).strip() if title else guess_title(text)
     if not tables:
-        tables = find_text_tables(text, document=filename or None)
+        # Tables are read before the furniture goes: short "cell |" lines look like furniture.
+        tables = find_text_tables(normalised, document=filename or None)
 
     published = parse_published_date(text, meta)
     period = parse_period(text, published, title)

@@ -253,7 +253,9 @@ def extract(
                 after = clause.text[fig.end : fig.end + 2]
                 if after.startswith(("的", "以上", "以下", "左右")):
                     continue  # a threshold or a qualifier (达到100%的单位), not a statement
-                reason = _scope_reason(sentence_subject + "," + clause.text[: fig.start], clause, ctx)
+                reason = _scope_reason(
+                    sentence_subject + "," + clause.text[: fig.start], clause, ctx
+                )
                 evidence = _evidence(sentence, clause)
                 change = _CHANGE.search(lead)
                 bases = _BASE.findall(sentence.text[: sentence.text.find(clause.text)] + lead)
@@ -335,6 +337,8 @@ def extract(
                     )
                     continue
                 found = _classify_count(lead, nature_hits, ctx)
+                if found is None and _TRAILING_OVERDUE.match(clause.text[fig.end :]):
+                    found = ("metric", "overdue", None)  # 共有947件承办事项未按时办结
                 if found is None:
                     last[paren] = "other"
                     continue
@@ -347,7 +351,10 @@ def extract(
                     )
                     last[paren] = kind
                     continue
-                rule = next(r for r in COUNT_RULES if r.key == name and r.pattern.search(lead))
+                rule = next(
+                    (r for r in COUNT_RULES if r.key == name and r.pattern.search(lead)),
+                    next(r for r in COUNT_RULES if r.key == name),
+                )
                 priority = rule.priority + (2 if fig.multiplier else 0)  # 45.62万 is rounded
                 this_period = bool(re.search(r"当月|本月|本期|本周", lead))
                 if qizhong and not rule.allowed_after_qizhong and not this_period:
@@ -362,7 +369,9 @@ def extract(
                 if (
                     name == "overdue"
                     and rule.priority > 4
-                    and re.search(r"超期未|未办结", sentence.text)
+                    and re.search(
+                        r"(?:超期未办理|超期未办结|未办结工单)[^,;。]{0,6}\d", sentence.line
+                    )
                 ):
                     reason = reason or "one part of the overdue cases"
                 candidates.append(
@@ -384,6 +393,7 @@ def extract(
     return Extraction(metrics, _dedupe(breakdowns), candidates)
 
 
+_TRAILING_OVERDUE = re.compile(r"[^,]{0,8}?(?:未按时办结|未按期办结|超期办结)$")
 _TOTAL_VERB = re.compile(r"共(?:受理|服务|收到|接收|汇集|接到)|受理群众|受理市民")
 _OTHER_CITY_LINE = re.compile(rf"([{CJK}]{{2,4}}[市省])12345[^,]{{0,8}}转")
 

@@ -22,7 +22,8 @@ _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _PINYIN_ARTEFACT = re.compile(
     rf"(?<=[{CJK}A-Za-z?])[(（]([a-z{_TONE_VOWELS}]*[{_TONE_VOWELS}][a-z{_TONE_VOWELS}]*)[)）]",
 )
-_SPACE = "[ \u00a0\u3000\u2002\u2003\u2009\t]"
+# One space only: tabs and runs of spaces separate table columns and must stay.
+_SPACE = "[ \u00a0\u3000\u2002\u2003\u2009]"
 _UNIT_AFTER_NUMBER = f"[{CJK}%‰]"
 
 
@@ -69,8 +70,8 @@ def remove_pinyin_artefacts(text: str) -> str:
 
 def close_figure_spaces(text: str) -> str:
     """Remove spaces inside figures: '43853 个', '15.67 %', '150.25 万件', '2015 年 7 月'."""
-    text = re.sub(rf"(?<=\d){_SPACE}+(?={_UNIT_AFTER_NUMBER})", "", text)
-    text = re.sub(rf"(?<=[{CJK}]){_SPACE}+(?=\d)", "", text)
+    text = re.sub(rf"(?<=\d){_SPACE}(?={_UNIT_AFTER_NUMBER})", "", text)
+    text = re.sub(rf"(?<=[{CJK}]){_SPACE}(?=\d)", "", text)
     text = re.sub(rf"(?<=\d){_SPACE}*\.{_SPACE}*(?=\d)", ".", text)
     return text
 

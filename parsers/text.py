@@ -104,6 +104,7 @@ def guess_issuer(title: str | None, text: str) -> str | None:
     for source in [title or "", *text.split("\n")[:40]]:
         for m in _ISSUER.finditer(source):
             name = _LEADING_WORDS.sub("", m.group("name"))
+            name = re.split(r"[到在的了是和与对向从为将]", name)[-1]
             if len(name) >= 2 and not _NOT_ISSUER.match(name):
                 return name
     return None
