@@ -100,4 +100,7 @@ def build_from_manifest(db_path: Path, samples_dir: Path) -> BuildReport:
         )
         report.bulletins += 1
         logger.info("%s: %d metrics", entry["path"], len(bulletin.metrics))
+    # Merge the full-text index's segments, so that a rebuild leaves the same index as a first build.
+    with db.conn:
+        db.execute("INSERT INTO bulletins_fts(bulletins_fts) VALUES('optimize')")
     return report
