@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from .checks import run_checks
 from .clauses import split_sentences
 from .errors import ParseError, UnsupportedFormatError
-from .metrics import extract
+from .metrics import extract, nature_from_tables
 from .model import Bulletin, Period
 from .normalize import detect_script, normalize_text
 from .scope import ScopeContext, own_names_from
@@ -133,6 +133,8 @@ def parse_document(data: bytes, filename: str = "", content_type: str | None = N
     issuer = guess_issuer(title, text)
     ctx = ScopeContext(own_names_from(issuer, title), period.period_type, _period_months(period))
     extraction = extract(split_sentences(_prose(text)), ctx, document=filename or None)
+    if not any(b.dimension == "nature" for b in extraction.breakdowns):
+        extraction.breakdowns.extend(nature_from_tables(tables))
     rows = unit_rows(tables)
     checks = run_checks(extraction.metrics, extraction.breakdowns) + table_checks(tables, rows)
     logger.debug(

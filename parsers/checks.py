@@ -83,12 +83,21 @@ def share_checks(name: str, parts: list[Breakdown], total: float | None) -> list
     return [_passed(f"{name}_shares", f"{len(stated)} stated shares match their counts", 0, 0)]
 
 
+def _one_list(parts: list[Breakdown]) -> list[Breakdown]:
+    """The parts of the longest list stated in one place: a channel named again in another
+    section (省长信箱 in its own chapter) is not part of the list that divides the total."""
+    groups: dict[str | None, list[Breakdown]] = {}
+    for part in parts:
+        groups.setdefault(part.location, []).append(part)
+    return max(groups.values(), key=len, default=[])
+
+
 def run_checks(metrics: list[Metric], breakdowns: list[Breakdown]) -> list[Check]:
     """All checks of a bulletin's headline metrics and breakdowns."""
     by_key = {m.metric: m for m in metrics}
     checks: list[Check] = []
     for dimension in ("nature", "channel"):
-        parts = [b for b in breakdowns if b.dimension == dimension]
+        parts = _one_list([b for b in breakdowns if b.dimension == dimension])
         complete = any(b.category_key in {"other", "invalid"} for b in parts)
         shares = [b.share_pct for b in parts if b.share_pct is not None]
         if shares and abs(sum(shares) - 100) <= 0.5:

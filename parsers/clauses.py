@@ -70,6 +70,7 @@ class Sentence:
     text: str
     index: int
     line: str = ""  # the whole line (paragraph) the sentence stands in
+    line_index: int = 0
     clauses: list[Clause] = field(default_factory=list)
 
 
@@ -115,7 +116,9 @@ def split_sentences(text: str) -> list[Sentence]:
         sentence_text = "".join(buf).strip()
         buf.clear()
         if sentence_text:
-            sentence = Sentence(sentence_text, len(sentences), lines[min(line_no, len(lines) - 1)])
+            sentence = Sentence(
+                sentence_text, len(sentences), lines[min(line_no, len(lines) - 1)], line_no
+            )
             for pos, (chunk, in_paren) in enumerate(spans):
                 sentence.clauses.append(
                     Clause(chunk, sentence.index, pos, in_paren, find_figures(chunk))

@@ -17,15 +17,17 @@ from dataclasses import dataclass
 
 from .clauses import Clause, Figure, Sentence
 from .errors import ParseError
-from .model import Breakdown, Metric
-from .normalize import parse_count, parse_percent
+from .model import Breakdown, Metric, Table
+from .normalize import parse_cell_number, parse_count, parse_percent
 from .scope import (
     SUBSCOPE_WORDS,
     ScopeContext,
     channel_of,
+    channels_in,
     foreign_place,
     subperiod,
 )
+from .tables import is_total_label
 
 CJK = "\u4e00-\u9fff"
 _END = r"(?:共计|总计|合计|共|总|为|达到|达|是|约|了|数|量|总数|总量|工单|诉求|件数|:)*$"
@@ -346,7 +348,15 @@ def extract(
                 if kind != "metric":
                     breakdowns.append(
                         Breakdown(
-                            kind, name, category_key, int(value), None, None, evidence, document
+                            kind,
+                            name,
+                            category_key,
+                            int(value),
+                            None,
+                            None,
+                            evidence,
+                            document,
+                            f"line {sentence.line_index + 1}",
                         )  # fmt: skip
                     )
                     last[paren] = kind
@@ -420,14 +430,18 @@ def _classify_count(
     if other_city and not any(name in other_city.group(1) for name in ctx.own_names):
         return ("channel", short, "upper_platform")
     channel = channel_of(short)
-    if channel and channel != "other" and len(short) <= 30:
+    if channel and len(short) <= 30:
         # 来电48619件, 省12345平台转办6464件, 微信公众号受理4117件
         if (
-            not re.search(r"工单|有效|诉求总|来电来件|呼入|接通|回访", short)
+            not re.search(r"工单|有效|诉求总|来电来件|呼入|接通|回访|共计|合计|两项|各项", short)
             or channel == "upper_platform"
-        ):
-            category = re.sub(r"^(?:其中|通过|所有诉求中|从.*看)", "", short).strip(" ,:")
+        ) and not re.search(r"无效|重复", short):
+            category = re.sub(r"^(?:其中|通过|所有诉求中|从.*看)", "", short).strip(" ,:、")
             category = re.sub(r"(?:受理|转办|转派|转来)(?:的)?(?:工单)?$", "", category) or short
+            if len(channels_in(category)) > 1:
+                channel = (
+                    None  # 微信、网站和APP等网络渠道: several channels in one figure, no single key
+                )
             return ("channel", category, channel)
     if metric_rule:
         return ("metric", metric_rule.key, None)
@@ -457,15 +471,81 @@ def _choose(candidates: list[Candidate], document: str | None) -> list[Metric]:
 
 
 def _dedupe(breakdowns: list[Breakdown]) -> list[Breakdown]:
-    """One row per (dimension, category key or category): the first statement wins."""
+    """One row per (dimension, category): the first statement wins.
+
+    A channel counts only where the bulletin lists channels (two or more in one line): a
+    channel given alone, in its own section (省长信箱收到来信…), is that channel's report,
+    not a part of the total.
+    """
+    per_line: dict[str | None, int] = {}
+    for b in breakdowns:
+        if b.dimension == "channel":
+            per_line[b.location] = per_line.get(b.location, 0) + 1
     seen: set[tuple[str, str]] = set()
     out = []
     for b in breakdowns:
-        ident = (b.dimension, b.category_key or b.category)
-        if b.dimension == "topic":
-            ident = (b.dimension, b.category)
+        if b.dimension == "channel" and per_line[b.location] < 2:
+            continue
+        ident = (b.dimension, b.category)
         if ident in seen:
             continue
         seen.add(ident)
         out.append(b)
     return out
+
+
+def nature_from_tables(tables: list[Table]) -> list[Breakdown]:
+    """Nature breakdown read from a table whose rows are natures (类型 | 件数 | 占比 | 同比)."""
+    for index, table in enumerate(tables):
+        keyed = []
+        for row in table.rows:
+            label = row[0].replace(" ", "") if row else ""
+            if is_total_label(label) or len(label) > 8:
+                continue
+            key = next((k for k, p in _NATURE if p.search(label)), None)
+            if key:
+                keyed.append((row, label, key))
+        if len(keyed) < 3:
+            continue
+        columns = _nature_table_columns(table.header)
+        if columns["count"] is None:
+            continue
+        out = []
+        for row, label, key in keyed:
+            cells = {name: _cell(row, i) for name, i in columns.items()}
+            if cells["count"] is None:
+                continue
+            out.append(
+                Breakdown(
+                    "nature",
+                    label,
+                    key,
+                    int(cells["count"]),
+                    cells["share"],
+                    cells["change"],
+                    " | ".join(row),
+                    table.document,
+                    f"table {index + 1}",
+                )  # fmt: skip
+            )
+        if out:
+            return out
+    return []
+
+
+def _nature_table_columns(header: list[str]) -> dict[str, int | None]:
+    found: dict[str, int | None] = {"count": None, "share": None, "change": None}
+    for i, text in enumerate(header[1:], start=1):
+        if found["share"] is None and re.search(r"占比|比重|比例", text):
+            found["share"] = i
+        elif found["change"] is None and re.search(r"同比|环比|增幅|增减", text):
+            found["change"] = i
+        elif found["count"] is None and re.search(r"件数|数量|受理量|件\)|件|量", text):
+            found["count"] = i
+    return found
+
+
+def _cell(row: list[str], index: int | None) -> float | int | None:
+    if index is None or index >= len(row):
+        return None
+    return parse_cell_number(row[index])

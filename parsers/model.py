@@ -48,6 +48,7 @@ class Breakdown:
     change_pct: float | None = None
     evidence: str = ""
     document: str | None = None
+    location: str | None = None  # e.g. "line 12" of the document's prose
 
 
 @dataclass

@@ -32,15 +32,15 @@ SUBSCOPE_WORDS = re.compile(
 
 # Channels of the hotline: a figure for one of them is a channel breakdown, not the total.
 CHANNEL_WORDS: list[tuple[str, re.Pattern[str]]] = [
+    ("other", re.compile(r"(?:其他|其它)(?:渠道|方式|途径)")),
     ("upper_platform", re.compile(r"(?:省|市|国家|国务院|上级|全省)[^,]{0,14}平台|平台转|转来|互联网\+督查|督查")),
     ("media", re.compile(r"人民网|留言板|媒体|网络问政|问政")),
-    ("mailbox", re.compile(r"信箱|来信")),
+    ("mailbox", re.compile(r"信箱")),
     ("sms", re.compile(r"短信")),
     ("wechat", re.compile(r"微信|公众号|小程序")),
     ("app", re.compile(r"(?i)app|客户端|手机应用|浙里办|赣服通|爱山东")),
     ("web", re.compile(r"网站|网上|网络|门户|政务服务网|留言中心")),
     ("phone", re.compile(r"来电(?!来件)|电话|热线电话")),
-    ("other", re.compile(r"其他|其它")),
 ]  # fmt: skip
 
 
@@ -85,6 +85,11 @@ def foreign_place(text: str, ctx: ScopeContext) -> str | None:
             continue
         return token
     return None
+
+
+def channels_in(text: str) -> set[str]:
+    """Every channel key a text names."""
+    return {key for key, pattern in CHANNEL_WORDS if pattern.search(text)}
 
 
 def channel_of(text: str) -> str | None:

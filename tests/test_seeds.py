@@ -153,9 +153,7 @@ KNOWN_GAPS = {
     "test_breakdown_count[liaocheng_2015-06_002-nature.praise]": "感谢电话38个 is not read as a nature",
     "test_breakdown_share[liaocheng_2015-06_002-nature_share_pct.complaint_report]": "follows the missing complaint_report row",
     "test_breakdown_unkeyed_count[liaocheng_2015-06_002-nature_unkeyed.27216]": "combined natures (两项…共计) are not kept as an unkeyed row",
-    "test_breakdown_count[hengdong_2020-09_004-channel.mailbox]": "县长信箱 10 sits in a list the channel rules do not read",
     "test_breakdown_unkeyed_count[liaocheng_2020q2_000-channel_unkeyed.66]": "channels with no vocabulary key are not kept",
-    "test_breakdown_unkeyed_count[liaocheng_2020q2_000-channel_unkeyed.16]": "互联网督查 16 is not read as a channel",
     "test_check_status[liaocheng_2020q2_000-channel_sum]": "follows the two missing channel rows (reported as incomplete, not failed)",
 }
 
