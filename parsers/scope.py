@@ -18,10 +18,12 @@ _PLACE = re.compile(rf"(?=([{CJK}]{{2,4}}?(?:自治县|街道|区|县|旗|镇|�
 # Characters that do not occur inside the names of districts, counties and towns.
 _NOT_IN_PLACE_NAME = set("转份和与及的在到了是等对从向为按各全本该级线单求理件类个别此其我这那共计")
 _GENERIC_PLACE_ENDINGS = (
-    "城区", "市区", "辖区", "小区", "景区", "园区", "社区", "片区", "新区", "库区", "灾区", "山区",
-    "街区", "厂区", "校区", "矿区", "湖区", "郊区", "老区", "郊县", "城镇", "乡镇", "村镇", "集镇",
-    "城乡", "下乡", "家乡", "返乡", "回乡", "老乡", "县区", "市县区", "县市区",
+    "小区", "社区", "景区", "园区", "辖区", "片区", "库区", "灾区", "街区", "厂区", "校区", "矿区",
+    "郊区", "老区", "郊县", "城镇", "乡镇", "村镇", "集镇", "城乡", "下乡", "家乡", "返乡", "回乡",
+    "老乡", "县区", "市县区", "县市区",
 )  # fmt: skip
+# Generic only as the whole token: real districts end the same way (平城区, 中山区, 西湖区).
+_GENERIC_PLACE_WORDS = {"城区", "市区", "新区", "山区", "湖区", "主城区", "老城区", "中心城区"}
 
 # Words that put a figure in a part of the hotline, whatever the metric.
 SUBSCOPE_WORDS = re.compile(
@@ -77,7 +79,9 @@ def foreign_place(text: str, ctx: ScopeContext) -> str | None:
     """A place name in ``text`` that is not the issuer's, or None."""
     for m in _PLACE.finditer(text):
         token = m.group(1)
-        if token.endswith(_GENERIC_PLACE_ENDINGS) or any(ch in _NOT_IN_PLACE_NAME for ch in token):
+        if token.endswith(_GENERIC_PLACE_ENDINGS) or token in _GENERIC_PLACE_WORDS:
+            continue
+        if any(ch in _NOT_IN_PLACE_NAME for ch in token):
             continue
         if "平台" in token or "部门" in token:
             continue
