@@ -85,3 +85,29 @@ def test_summary_without_json() -> None:
     result = CliRunner().invoke(cli, ["parse", str(page)])
     assert result.exit_code == 0
     assert "calls_inbound" in result.output and "4630" in result.output
+
+
+DEVSET = Path(__file__).resolve().parents[2] / "shared" / "devset"
+DEVSET_FILES = (
+    sorted(DEVSET.glob("d*.txt")) + sorted(DEVSET.glob("d*.html")) if DEVSET.exists() else []
+)
+
+
+@pytest.mark.skipif(not DEVSET_FILES, reason="../shared/devset is not present")
+@pytest.mark.parametrize("path", DEVSET_FILES, ids=lambda p: p.name)
+def test_parse_json_contract_on_the_devset(path: Path) -> None:
+    result = CliRunner().invoke(cli, ["parse", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert set(out["period"]) == PERIOD_FIELDS
+    assert out["period"]["period_type"] in {
+        "week",
+        "month",
+        "quarter",
+        "half_year",
+        "year",
+        "other",
+    }
+    assert {m["metric"] for m in out["metrics"]} <= set(yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "parsers" / "vocabulary.yml").read_text(encoding="utf-8")
+    )["metrics"])  # fmt: skip
