@@ -59,7 +59,10 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     document: str | None = None
-    page: int | None = None  # PDF page, 1-based
+    page: int | None = None  # PDF page, 1-based (the first page of a table that runs over pages)
+    ocr: bool = (
+        False  # cells read by OCR: kept only when a totals row or stated totals confirm them
+    )
 
 
 @dataclass
@@ -89,6 +92,19 @@ class Check:
     message: str
     expected: float | None = None
     actual: float | None = None
+
+
+@dataclass
+class ExtractedDocument:
+    """What a format reader (pdf, docx, doc, xls/xlsx, image) gets out of one file, before any
+    reading of figures: its text (tables rendered in place as "cell | cell |" lines), its tables,
+    and what the file says about itself."""
+
+    text: str
+    tables: list[Table] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)  # e.g. title, author, created
+    pages: int | None = None  # PDF pages read
+    ocr: bool = False  # text or tables came from OCR
 
 
 @dataclass
