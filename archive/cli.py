@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table as RichTable
 
-from parsers import ParseError, parse_document
+from parsers import ParseError
+from parsers.bulletin import DocumentInput, parse_bulletin
 from parsers.model import Bulletin
 
 from . import build as build_module
@@ -35,37 +36,52 @@ def cli(verbose: int) -> None:
 
 
 @cli.command()
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the JSON object of the parse contract."
 )
+@click.option("--each", is_flag=True, help="Parse every file as a bulletin of its own.")
 @click.option("--content-type", default=None, help="HTTP Content-Type the file was served with.")
-def parse(files: tuple[Path, ...], as_json: bool, content_type: str | None) -> None:
-    """Parse bulletin documents (HTML or plain text) and print what they state.
+def parse(paths: tuple[Path, ...], as_json: bool, each: bool, content_type: str | None) -> None:
+    """Parse a bulletin (an article and its attachments, or a directory of them) and print what it states.
 
-    With --json, print the object defined in shared/spec/vocabulary.md (one
-    object per file; a JSON list when several files are given). A document that
-    cannot be parsed is reported on stderr and the others go on; the exit code is
-    1 when any failed.
+    The files given together are one bulletin, the first being the article
+    (HTML, text, PDF, DOCX, DOC, XLS/XLSX or an image of a table); a directory
+    stands for its files in name order. With --each, every file is parsed as a
+    bulletin of its own and a file that fails does not stop the others. With
+    --json, print the object defined in shared/spec/vocabulary.md (a JSON list
+    with --each). The exit code is 1 when a document failed.
     """
+    files = [
+        f
+        for p in paths
+        for f in (sorted(x for x in p.iterdir() if x.is_file()) if p.is_dir() else [p])
+    ]
+    groups = [[f] for f in files] if each else [files]
     results = []
     failed = 0
-    for path in files:
+    for group in groups:
+        inputs = [DocumentInput(f.name, f.read_bytes(), content_type) for f in group]
         try:
-            bulletin = parse_document(path.read_bytes(), path.name, content_type)
+            bulletin = parse_bulletin(inputs)
         except ParseError as exc:
             failed += 1
-            click.echo(f"error: {path}: {exc}", err=True)
+            click.echo(f"error: {', '.join(str(f) for f in group)}: {exc}", err=True)
             continue
+        failed += sum(1 for c in bulletin.checks if c.check.startswith("document:"))
+        for check in bulletin.checks:
+            if check.check.startswith("document:"):
+                click.echo(f"error: {check.message}", err=True)
         results.append(bulletin)
         if not as_json:
-            _print_summary(path, bulletin)
+            _print_summary(group[0], bulletin)
     if as_json:
         payload = [b.to_json() for b in results]
-        out = payload[0] if len(files) == 1 and payload else payload
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                payload if each else (payload[0] if payload else None), ensure_ascii=False, indent=2
+            )
+        )
     if failed:
         sys.exit(1)
 

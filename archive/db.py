@@ -40,7 +40,7 @@ from parsers.model import Bulletin
 logger = logging.getLogger(__name__)
 
 SOURCE_LEVELS = ("province", "prefecture", "district", "county")
-DOCUMENT_FORMATS = ("html", "txt", "pdf", "docx", "doc", "xls", "xlsx")
+DOCUMENT_FORMATS = ("html", "txt", "pdf", "docx", "doc", "xls", "xlsx", "image")
 COMPARISON_VIEW = "bulletin_comparison"
 FTS_COLUMNS = ("title", "text")
 

@@ -1,6 +1,6 @@
 """Parsers: pure functions from a document's bytes to a :class:`parsers.model.Bulletin`."""
 
-from .bulletin import detect_format, parse_document
+from .bulletin import DocumentInput, detect_format, parse_bulletin, parse_document
 from .errors import ParseError, UnsupportedFormatError
 from .model import Breakdown, Bulletin, Check, Metric, Period, Table, UnitRow
 
@@ -8,6 +8,7 @@ __all__ = [
     "Breakdown",
     "Bulletin",
     "Check",
+    "DocumentInput",
     "Metric",
     "ParseError",
     "Period",
@@ -15,5 +16,6 @@ __all__ = [
     "UnitRow",
     "UnsupportedFormatError",
     "detect_format",
+    "parse_bulletin",
     "parse_document",
 ]

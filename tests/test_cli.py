@@ -73,7 +73,7 @@ def test_bad_document_fails_alone(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     good = SAMPLE_PAGES[0]
-    result = CliRunner().invoke(cli, ["parse", str(empty), str(good), "--json"])
+    result = CliRunner().invoke(cli, ["parse", "--each", str(empty), str(good), "--json"])
     assert result.exit_code == 1
     assert "empty.txt" in result.stderr
     payload = json.loads(result.stdout)
