@@ -6,7 +6,12 @@ DB ?= archive.db
 HOST ?= 127.0.0.1
 PORT ?= 8001
 
-.PHONY: run test setup accuracy lint format build serve clean
+# Debian packages the document readers need: LibreOffice converts DOC/WPS/XLS, tesseract reads
+# tables published as pictures, poppler renders fixtures, Noto CJK gives LibreOffice Chinese glyphs.
+DEB_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr tesseract-ocr-chi-sim \
+	poppler-utils fonts-noto-cjk antiword
+
+.PHONY: run test setup debian-deps accuracy bench lint format build serve clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,7 +19,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed debian-deps
+
+## Install the Debian packages above when any is missing (apt-get, as root or with sudo).
+debian-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 ## Build archive.db from the bundled sample bulletins and serve it with Datasette.
 run: setup
