@@ -85,6 +85,8 @@ def guess_title(text: str) -> str | None:
     """The first short line that reads like a bulletin title."""
     for line in text.split("\n")[:25]:
         s = line.strip()
+        if "|" in s or "\t" in s:
+            continue  # a table line, not a title
         if 8 <= len(s) <= 80 and _TITLE_WORDS.search(s) and not s.startswith(("各", "现将")):
             if not re.search(r"[,。;]", s):
                 return s
