@@ -73,10 +73,13 @@ def detect_format(data: bytes, filename: str = "", content_type: str | None = No
     if raw_head.startswith(b"PK\x03\x04"):
         return _zip_format(data, filename)
     if raw_head.startswith(b"\xd0\xcf\x11\xe0"):
-        # OLE compound file: an Excel workbook has a "Workbook" (or "Book") stream.
-        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data[:65536]:
+        # OLE compound file: its directory names the streams (UTF-16): Word has "WordDocument",
+        # Excel "Workbook" (or "Book" before Excel 97).
+        if "WordDocument".encode("utf-16-le") in data:
+            return "doc"
+        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
             return "xls"
-        return "doc"
+        return "xls" if filename.lower().endswith(".xls") else "doc"
     suffix = PurePosixPath(filename.lower()).suffix
     ctype = (content_type or "").lower()
     if (
