@@ -52,6 +52,10 @@ test: setup
 accuracy: setup
 	$(PY) -m archive.accuracy
 
+## Speed and memory of the document readers (prints a table; not a test).
+bench: setup
+	$(PY) bench/bench_documents.py
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
