@@ -109,3 +109,33 @@ def test_cli_reads_a_directory_as_one_bulletin(tmp_path: Path) -> None:
     out = json.loads(result.stdout)
     assert out["documents"] == ["1-article.html", "2-attachment.txt"]
     assert out["period"]["period_label"] == "2020-09"
+
+
+def test_an_unconfirmed_ocr_table_withholds_its_values() -> None:
+    from parsers.bulletin import _ocr_checks
+    from parsers.model import Table
+    from parsers.tables import unit_rows
+
+    # 12 + 30 is 42, not the 合计 row's 50: OCR may have misread a digit, so no value is archived.
+    table = Table(
+        "OCR'd", ["单位", "受理件数"], [["甲", "12"], ["乙", "30"], ["合计", "50"]], ocr=True
+    )
+    rows = unit_rows([table])
+    (check,) = _ocr_checks([table], rows)
+    assert (check.status, check.severity) == ("fail", "warning")
+    assert rows and all(r.value is None for r in rows)
+    assert [r.text for r in rows][:2] == ["12", "30"]  # the printed text stays, as evidence
+
+
+def test_a_confirmed_ocr_table_keeps_its_values() -> None:
+    from parsers.bulletin import _ocr_checks
+    from parsers.model import Table
+    from parsers.tables import unit_rows
+
+    table = Table(
+        "OCR'd", ["单位", "受理件数"], [["甲", "12"], ["乙", "38"], ["合计", "50"]], ocr=True
+    )
+    rows = unit_rows([table])
+    (check,) = _ocr_checks([table], rows)
+    assert check.status == "pass"
+    assert [r.value for r in rows] == [12, 38, 50]

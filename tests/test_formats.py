@@ -112,6 +112,19 @@ def test_same_json_shape_through_the_cli(ext: str) -> None:
     assert out["tables"] and all(t["document"] == path.name for t in out["tables"])
 
 
+def test_table_published_as_a_picture() -> None:
+    """The category table as an image: OCR'd, confirmed by its 合计 row, every cell as printed."""
+    _skip_without_tool("png")
+    path = DOCUMENTS / "hengdong_2020-09_category_table.png"
+    bulletin = parse_document(path.read_bytes(), path.name)
+    (table,) = bulletin.tables
+    assert table.ocr
+    assert _cells(table.rows) == _cells(SEED_TABLES["hengdong_category"]["rows"])
+    assert [c.status for c in bulletin.checks if c.check.startswith("ocr_confirmed:")] == ["pass"]
+    values = {(u.unit_name, u.column_header): u.value for u in bulletin.unit_rows}
+    assert values[("合计", "受理件数")] == 3338
+
+
 def test_pdf_table_pages() -> None:
     bulletin = _parse("liaocheng_2015-06", "pdf")
     departments = next(
