@@ -43,6 +43,7 @@ from docx.opc.exceptions import OpcError
 from lxml import etree
 
 from .errors import ParseError
+from .grid import joined_header, printed_rows
 from .model import ExtractedDocument, Table
 from .normalize import parse_cell_number
 
@@ -365,41 +366,6 @@ def _header_row_count(grid: list[list[_Cell | None]]) -> int:
     return min(max(count, reach), len(grid) - 1)
 
 
-def _joined_header(grid: list[list[_Cell | None]], header_rows: int) -> list[str]:
-    """Per column, the header cells from top to bottom joined with '/', a spanning cell once."""
-    header = []
-    for c in range(len(grid[0]) if grid else 0):
-        parts: list[str] = []
-        seen: set[int] = set()
-        for r in range(header_rows):
-            cell = grid[r][c]
-            if cell is None or not cell.text or id(cell) in seen:
-                continue
-            seen.add(id(cell))
-            # Some writers repeat the text in the continuation of a vertical merge.
-            if parts and parts[-1] == cell.text:
-                continue
-            parts.append(cell.text)
-        header.append("/".join(parts))
-    return header
-
-
-def _printed_rows(grid: list[list[_Cell | None]]) -> list[list[str]]:
-    """Each row's cells as printed: a merged cell once, in the row and column it starts."""
-    printed = []
-    for r, row in enumerate(grid):
-        cells: list[str] = []
-        seen: set[int] = set()
-        for cell in row:
-            if cell is None or cell.row != r or id(cell) in seen:
-                continue
-            seen.add(id(cell))
-            cells.append(cell.text)
-        if any(cells):
-            printed.append(cells)
-    return printed
-
-
 def _render_row(cells: list[str]) -> str:
     # A one-cell row (a title or note across the table) reads as a plain line.
     return cells[0] if len(cells) == 1 else " ".join(f"{cell} |" for cell in cells)
@@ -460,7 +426,7 @@ class _Reader:
         if nested or len(grid) < 2 or len(grid[0]) < 2:
             self.layout_table(tbl)
             return
-        printed = _printed_rows(grid)
+        printed = printed_rows(grid)
         title = self._title_before()
         # Full-width rows at the top are a title or unit line, at the bottom a note.
         while grid and _is_full_width(grid[0]):
@@ -479,7 +445,7 @@ class _Reader:
         self.tables.append(
             Table(
                 title=title,
-                header=_joined_header(grid, header_rows),
+                header=joined_header(grid, header_rows),
                 rows=[[_text(cell) for cell in row] for row in grid[header_rows:]],
                 document=self.document,
             )

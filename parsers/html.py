@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .errors import ParseError
+from .grid import joined_header, printed_rows
 from .model import Table
 from .normalize import parse_cell_number
 
@@ -640,40 +641,6 @@ def _header_row_count(grid: list[list[_Cell | None]]) -> int:
     return min(max(count, reach), len(grid) - 1)
 
 
-def _joined_header(grid: list[list[_Cell | None]], header_rows: int) -> list[str]:
-    """Per column, the header cells from top to bottom joined with '/', spans not repeated."""
-    header = []
-    for c in range(len(grid[0]) if grid else 0):
-        parts: list[str] = []
-        seen: list[int] = []
-        for r in range(header_rows):
-            cell = grid[r][c]
-            if cell is None or not cell.text or id(cell) in seen:
-                continue
-            seen.append(id(cell))
-            if parts and parts[-1] == cell.text:
-                continue
-            parts.append(cell.text)
-        header.append("/".join(parts))
-    return header
-
-
-def _printed_rows(grid: list[list[_Cell | None]]) -> list[list[str]]:
-    """Each row's cells as printed: a merged cell once, in the row and column it starts."""
-    printed = []
-    for r, row in enumerate(grid):
-        cells: list[str] = []
-        seen: set[int] = set()
-        for cell in row:
-            if cell is None or cell.row != r or id(cell) in seen:
-                continue
-            seen.add(id(cell))
-            cells.append(cell.text)
-        if any(cells):
-            printed.append(cells)
-    return printed
-
-
 def _read_table(element: Tag) -> _RenderedTable | None:
     """A data table's grid, header and body rows; None for layout tables."""
     if element.find("table") is not None:
@@ -682,7 +649,7 @@ def _read_table(element: Tag) -> _RenderedTable | None:
     _renumber(grid)
     if len(grid) < 2 or len(grid[0]) < 2:
         return None
-    printed = _printed_rows(grid)
+    printed = printed_rows(grid)
     caption = element.find("caption")
     title_hint = _clean_inline(caption.get_text(" ")) if isinstance(caption, Tag) else None
     # Full-width single-cell rows at the top are a title or a unit line, at the bottom a note.
@@ -700,7 +667,7 @@ def _read_table(element: Tag) -> _RenderedTable | None:
     return _RenderedTable(
         printed=printed,
         title_hint=title_hint or None,
-        header=_joined_header(grid, header_rows),
+        header=joined_header(grid, header_rows),
         rows=[[_text(cell) for cell in row] for row in grid[header_rows:]],
     )
 
