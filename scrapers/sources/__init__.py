@@ -1,0 +1,1 @@
+"""One module per source, each exposing ``SOURCE``; :mod:`scrapers.registry` lists this folder."""
