@@ -92,6 +92,9 @@ def canonical_query(query: str, form: dict[str, str] | None = None) -> str:
     return urlencode(sorted(pairs), quote_via=quote)
 
 
+MAX_NAME_BYTES = 200
+
+
 def mirror_path(root: Path, url: str, form: dict[str, str] | None = None) -> Path:
     """The file under ``root`` that holds ``url`` (with a POST's ``form`` fields); ValueError if none can."""
     parts = urlsplit(url)
@@ -111,7 +114,11 @@ def mirror_path(root: Path, url: str, form: dict[str, str] | None = None) -> Pat
         segments.append("index.html")
     query = canonical_query(parts.query, form)
     if query:
-        segments[-1] = f"{segments[-1]}{QUERY_SEPARATOR}{quote(query, safe='')}"
+        encoded = quote(query, safe="")
+        if len(f"{segments[-1]}{QUERY_SEPARATOR}{encoded}".encode()) > MAX_NAME_BYTES:
+            # File systems cap names at 255 bytes: a long query (Hanweb's webname=…) is named by its hash.
+            encoded = "sha256-" + hashlib.sha256(query.encode()).hexdigest()
+        segments[-1] = f"{segments[-1]}{QUERY_SEPARATOR}{encoded}"
     return root.joinpath(host, *segments)
 
 

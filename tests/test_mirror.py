@@ -396,3 +396,14 @@ def test_command_line_serves_a_directory() -> None:
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_a_long_query_is_named_by_its_hash(tmp_path: Path) -> None:
+    url = (
+        "http://12345.yichun.gov.cn/module/web/jpage/dataproxy.jsp?page=2&webname="
+        + "宜春市人民政府" * 10
+    )
+    path = mirror_path(tmp_path, url)
+    assert len(path.name.encode()) < 255
+    assert path.name.startswith("dataproxy.jsp__sha256-")
+    assert mirror_path(tmp_path, url) == path  # the same URL, the same file
