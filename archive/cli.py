@@ -19,6 +19,7 @@ from parsers.model import Bulletin
 
 from . import build as build_module
 from .paths import METADATA, REPO_ROOT, SAMPLES_DIR
+from .refresh import platform_module, source_row
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +182,236 @@ def serve(db_path: Path, host: str, port: int, metadata: str) -> None:
     logger.info("starting Datasette: %s", " ".join(args))
     os.chdir(REPO_ROOT)
     os.execv(sys.executable, args)
+
+
+def _selected_sources(slugs: tuple[str, ...]) -> list:
+    from scrapers.registry import all_sources, get_source
+
+    if not slugs:
+        return all_sources()
+    try:
+        return [get_source(slug) for slug in slugs]
+    except KeyError as exc:
+        raise click.BadParameter(str(exc), param_hint="--source") from exc
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the sources as JSON.")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List the sources: who publishes, where, on which platform, and whether verified live."""
+    if ctx.invoked_subcommand:
+        return
+    rows = [
+        {
+            **source_row(s),
+            "listing_urls": list(s.listing_urls),
+            "allowed_hosts": list(s.allowed_hosts),
+            "status": s.status,
+        }  # fmt: skip
+        for s in _selected_sources(())
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = RichTable("slug", "name", "level", "platform", "listing", "status")
+    for row in rows:
+        table.add_row(
+            row["slug"],
+            row["name"],
+            row["level"],
+            row["platform"],
+            "\n".join(row["listing_urls"]),
+            row["status"],
+        )
+    Console().print(table)
+
+
+@sources.command("check")
+@click.option("--source", "slugs", multiple=True, help="Only these sources (slug); repeatable.")
+@click.option(
+    "--mirror",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check against a mirror directory instead of the live sites.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def sources_check(slugs: tuple[str, ...], mirror: Path | None, as_json: bool) -> None:
+    """Fetch each source's first listing page and say whether it answers, how many bulletins it lists, and the newest date.
+
+    Run it where the internet is reachable to learn which sources work live.
+    """
+    from scrapers.filters import is_bulletin_title
+
+    results = []
+    with _fetcher(mirror) as fetcher:
+        for source in _selected_sources(slugs):
+            for url in source.listing_urls:
+                platform = platform_module(source, url)
+                row = {"source": source.slug, "url": url}
+                try:
+                    result = fetcher.fetch(url, allowed_hosts=set(source.allowed_hosts))
+                    page = platform.parse_listing(result.content, url, source, result.content_type)
+                    kept = [i for i in page.items if is_bulletin_title(i.title)[0]]
+                    dates = [i.published for i in kept if i.published]
+                    row.update(ok=True, bulletins=len(kept), pages=page.total_pages,
+                               newest=max(dates).isoformat() if dates else None)  # fmt: skip
+                except Exception as exc:  # report any failure of this source and go on
+                    row.update(ok=False, error=str(exc))
+                results.append(row)
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for row in results:
+            state = (
+                f"ok, {row['bulletins']} bulletins, newest {row['newest']}"
+                if row["ok"]
+                else f"FAILED: {row['error']}"
+            )
+            click.echo(f"{row['source']}: {row['url']}: {state}")
+    if not all(r["ok"] for r in results):
+        sys.exit(1)
+
+
+class _fetcher:
+    """A Fetcher for the live sites, or for a mirror directory served on loopback (context manager)."""
+
+    def __init__(self, mirror: Path | None, min_interval: float | None = None) -> None:
+        self.mirror = mirror
+        self.min_interval = min_interval
+        self.server = None
+        self.fetcher = None
+
+    def __enter__(self):
+        from scrapers.http import Fetcher
+        from scrapers.mirror import MirrorServer
+
+        options = {}
+        if self.mirror is not None:
+            self.server = MirrorServer(self.mirror).__enter__()
+            options["mirror"] = self.server.base_url
+        if self.min_interval is not None:
+            options["min_interval"] = self.min_interval
+        self.fetcher = Fetcher(**options)
+        return self.fetcher
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fetcher is not None:
+            self.fetcher.close()
+        if self.server is not None:
+            self.server.__exit__(None, None, None)
+
+
+def _run_refresh(db_path: Path, slugs: tuple[str, ...], mirror: Path | None, full: bool, parse: bool,
+                 as_json: bool, min_interval: float | None = None) -> list:  # fmt: skip
+    from .refresh import refresh
+
+    selected = _selected_sources(slugs)
+    console = Console(stderr=True)
+    with _fetcher(mirror, min_interval) as fetcher:
+        if console.is_terminal and not as_json:
+            with console.status("refreshing") as status:
+                reports = refresh(
+                    db_path, selected, fetcher, full=full, parse=parse, progress=status.update
+                )
+        else:
+            reports = refresh(db_path, selected, fetcher, full=full, parse=parse)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"db": str(db_path), "sources": [r.to_json() for r in reports]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        table = RichTable("source", "requests", "not modified", "new docs", "changed docs", "new bulletins",
+                          "updated", "skipped", "failed", "error")  # fmt: skip
+        for r in reports:
+            table.add_row(r.source, str(r.requests), str(r.not_modified), str(r.new_documents),
+                          str(r.changed_documents), str(r.new_bulletins), str(r.updated_bulletins),
+                          str(len(r.skipped)), str(len(r.failures)), r.error or "")  # fmt: skip
+        Console().print(table)
+        for r in reports:
+            for failure in r.failures:
+                click.echo(f"failed: {r.source}: {failure['url']}: {failure['reason']}", err=True)
+    return reports
+
+
+_db_option = click.option(
+    "--db", "db_path", default="archive.db", show_default=True, type=click.Path(path_type=Path)
+)
+_source_option = click.option(
+    "--source", "slugs", multiple=True, help="Only these sources (slug); repeatable."
+)
+_mirror_option = click.option(
+    "--mirror",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Serve this mirror directory on 127.0.0.1 and fetch from it instead of the live sites (see README).",
+)
+_full_option = click.option(
+    "--full", is_flag=True, help="Walk every listing page, not only up to the first known one."
+)
+
+
+@cli.command()
+@_db_option
+@_source_option
+@_mirror_option
+@_full_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def scrape(
+    db_path: Path, slugs: tuple[str, ...], mirror: Path | None, full: bool, as_json: bool
+) -> None:
+    """Fetch new and changed listing pages, articles and attachments into the raw store (no parsing)."""
+    reports = _run_refresh(db_path, slugs, mirror, full, False, as_json)
+    if any(r.error for r in reports):
+        sys.exit(2)
+
+
+@cli.command("refresh")
+@_db_option
+@_source_option
+@_mirror_option
+@_full_option
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def refresh_command(
+    db_path: Path, slugs: tuple[str, ...], mirror: Path | None, full: bool, as_json: bool
+) -> None:
+    """Scrape, then parse what is new or changed into archive.db; print what was done per source.
+
+    Exit status 0 when every source ran (single documents that failed are
+    reported and retried next time), 2 when a source could not run at all.
+    """
+    reports = _run_refresh(db_path, slugs, mirror, full, True, as_json)
+    if any(r.error for r in reports):
+        sys.exit(2)
+
+
+@cli.command()
+@_db_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Stop after building archive.db.")
+def demo(db_path: Path, host: str, port: int, no_serve: bool) -> None:
+    """The whole pipeline on the bundled sample sites: serve them on loopback, refresh, build archive.db, serve Datasette."""
+    from scrapers.registry import all_sources
+
+    sites = SAMPLES_DIR / "sites"
+    mirrored = [
+        s.slug for s in all_sources() if all((sites / h).is_dir() for h in _listing_hosts(s))
+    ]
+    reports = _run_refresh(db_path, tuple(mirrored), sites, False, True, False, min_interval=0.05)
+    if any(r.error for r in reports):
+        sys.exit(2)
+    if not no_serve:
+        ctx = click.get_current_context()
+        ctx.invoke(serve, db_path=db_path, host=host, port=port, metadata=str(METADATA))
+
+
+def _listing_hosts(source) -> set[str]:
+    from urllib.parse import urlsplit
+
+    return {urlsplit(u).hostname or "" for u in source.listing_urls}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,300 @@
+"""Refresh: walk each source's listing pages, fetch what is new or changed, store it, parse it.
+
+Network I/O goes through :class:`scrapers.http.Fetcher`, bodies into the raw store,
+rows through :mod:`archive.db`. A listing walk stops at the first page whose
+bulletins are all known, unless ``full``. A document that fails is reported with
+its reason and retried on the next run (nothing is recorded for it); a source whose
+first listing page cannot be fetched reports an error and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import sqlite_utils
+
+from parsers import DocumentInput, ParseError, detect_format, parse_bulletin
+from scrapers.base import Attachment, FetchError, FetchResult, ListingItem, Source
+from scrapers.filters import is_bulletin_title
+from scrapers.platforms import platform_for
+from scrapers.store import RawStore
+
+from . import db as archive_db
+from .build import bulletin_id_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceReport:
+    """What one source's refresh did."""
+
+    source: str
+    requests: int = 0
+    not_modified: int = 0
+    new_documents: int = 0
+    changed_documents: int = 0
+    new_bulletins: int = 0
+    updated_bulletins: int = 0
+    skipped: list[dict] = field(
+        default_factory=list
+    )  # listing items that are not bulletins, and why
+    failures: list[dict] = field(default_factory=list)  # {"url", "reason"}: retried next run
+    error: str | None = None  # the source could not run at all
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Fetched:
+    """A document after fetching: its stored id and bytes, and whether it is new or changed."""
+
+    doc_id: str
+    content: bytes
+    content_type: str | None
+    changed: bool  # a body never stored before for this URL
+
+
+def source_row(source: Source) -> dict:
+    """The sources table row of a Source."""
+    return {
+        "slug": source.slug,
+        "name": source.name,
+        "province": source.province,
+        "level": source.level,
+        "division_code": source.division_code,
+        "homepage": source.homepage,
+        "platform": source.platform,
+    }
+
+
+def platform_module(source: Source, url: str | None = None):
+    """The platform module that reads this source's page at ``url`` (a host may have its own)."""
+    return platform_for(source, url or source.listing_urls[0])
+
+
+class Refresher:
+    """One refresh run over an archive directory (archive.db and raw/ beside it)."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        fetcher,
+        *,
+        full: bool = False,
+        parse: bool = True,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.db = sqlite_utils.Database(db_path)
+        archive_db.ensure_db_shape(self.db)
+        self.store = RawStore(Path(db_path).resolve().parent / "raw")
+        self.fetcher = fetcher
+        self.full = full
+        self.parse = parse
+        self.progress = progress or (lambda message: None)
+        self.report = SourceReport("")  # the report of the source being refreshed
+
+    # --- documents ------------------------------------------------------------------
+
+    def _latest(self, url: str) -> dict | None:
+        rows = self.db.query(
+            "select * from documents where url = ? order by fetched_at desc, rowid desc limit 1",
+            [url],
+        )
+        return next(iter(rows), None)
+
+    def _fetch(
+        self,
+        report: SourceReport,
+        source: Source,
+        url: str,
+        *,
+        name: str | None = None,
+        parent_id: str | None = None,
+        conditional: bool = True,
+    ) -> _Fetched | None:
+        """Fetch ``url`` (conditionally when stored before) and store a new body. None when unchanged."""
+        latest = self._latest(url)
+        report.requests += 1
+        result: FetchResult = self.fetcher.fetch(
+            url,
+            etag=latest["etag"] if latest and conditional else None,
+            last_modified=latest["last_modified"] if latest and conditional else None,
+            allowed_hosts=set(source.allowed_hosts),
+        )
+        if result.not_modified and latest:
+            report.not_modified += 1
+            return _Fetched(
+                latest["id"], self.store.read(latest["id"]), latest["content_type"], False
+            )
+        sha = self.store.put(result.content)
+        changed = latest is None or latest["id"] != sha
+        file_name = name or unquote(PurePosixPath(urlsplit(url).path).name) or "index.html"
+        with self.db.conn:
+            archive_db.upsert_document(
+                self.db,
+                url=url,
+                final_url=result.final_url,
+                source=source.slug,
+                path=self.store.relative_path(sha),
+                sha256=sha,
+                size=len(result.content),
+                format=detect_format(result.content, file_name, result.content_type),
+                content_type=result.content_type,
+                fetched_at=result.fetched_at,
+                ingested_at=result.fetched_at,
+                parent_id=parent_id,
+                http_status=result.status,
+                etag=result.etag,
+                last_modified=result.last_modified,
+            )
+        if changed:
+            if latest is None:
+                report.new_documents += 1
+            else:
+                report.changed_documents += 1
+        return _Fetched(sha, result.content, result.content_type, changed)
+
+    # --- listing walk ---------------------------------------------------------------
+
+    def run_source(self, source: Source) -> SourceReport:
+        """Refresh one source."""
+        report = self.report = SourceReport(source.slug)
+        with self.db.conn:
+            archive_db.upsert_source(self.db, source_row(source))
+        for listing_url in source.listing_urls:
+            platform = platform_module(source, listing_url)
+            pages, index = [listing_url], 0
+            while index < len(pages):
+                page_url = pages[index]
+                index += 1
+                self.progress(f"{source.slug}: {page_url}")
+                try:
+                    page = self._fetch(report, source, page_url)
+                except FetchError as exc:
+                    if index == 1:
+                        report.error = f"listing page {page_url}: {exc.reason}"
+                        return report
+                    report.failures.append({"url": page_url, "reason": exc.reason})
+                    continue
+                listing = platform.parse_listing(page.content, page_url, source, page.content_type)
+                if index == 1:
+                    pages += [u for u in listing.next_pages if u not in pages]
+                kept: list[ListingItem] = []
+                for item in listing.items:
+                    keep, reason = is_bulletin_title(item.title)
+                    if keep:
+                        kept.append(item)
+                    else:
+                        report.skipped.append(
+                            {"url": item.url, "title": item.title, "reason": reason}
+                        )
+                known = [item for item in kept if self._bulletin_known(source, platform, item.url)]
+                for item in kept:
+                    if item in known and not self.full:
+                        continue
+                    self._bulletin(report, source, platform, item)
+                if kept and len(known) == len(kept) and not self.full:
+                    break  # incremental: this page holds nothing new, nor will the older ones
+        return report
+
+    def _bulletin_known(self, source: Source, platform, url: str) -> bool:
+        """Archived with every attachment: an attachment that failed last time makes it unknown (retried)."""
+        article = self._latest(url)
+        bulletin_id = bulletin_id_for(source.slug, url)
+        if article is None or self.db["bulletins"].count_where("id = ?", [bulletin_id]) == 0:
+            return False
+        stored = self.store.read(article["id"])
+        attachments = platform.parse_attachments(stored, url, source, article["content_type"])
+        return all(self._latest(a.url) is not None for a in attachments)
+
+    def _bulletin(self, report: SourceReport, source: Source, platform, item: ListingItem) -> None:
+        """Fetch an article and its attachments; parse them into one bulletin when anything is new."""
+        self.progress(f"{source.slug}: {item.title}")
+        try:
+            article = self._fetch(report, source, item.url)
+        except FetchError as exc:
+            report.failures.append({"url": item.url, "reason": exc.reason})
+            return
+        documents = [DocumentInput(_name(item.url), article.content, article.content_type)]
+        document_ids = {_name(item.url): article.doc_id}
+        changed = article.changed
+        attachments: list[Attachment] = platform.parse_attachments(
+            article.content, item.url, source, article.content_type
+        )
+        for attachment in attachments:
+            try:
+                fetched = self._fetch(
+                    report, source, attachment.url, name=attachment.name, parent_id=article.doc_id
+                )
+            except FetchError as exc:
+                report.failures.append({"url": attachment.url, "reason": exc.reason})
+                continue
+            documents.append(DocumentInput(attachment.name, fetched.content, fetched.content_type))
+            document_ids[attachment.name] = fetched.doc_id
+            changed = changed or fetched.changed
+        bulletin_id = bulletin_id_for(source.slug, item.url)
+        exists = self.db["bulletins"].count_where("id = ?", [bulletin_id]) > 0
+        if not self.parse or (exists and not changed):
+            return
+        try:
+            bulletin = parse_bulletin(documents)
+        except ParseError as exc:
+            report.failures.append({"url": item.url, "reason": f"parse: {exc}"})
+            return
+        bulletin.issuer = source.name  # the source is the issuer; the text's naming is a guess
+        if not bulletin.title:
+            bulletin.title = item.title
+        if not bulletin.published_date and item.published:
+            bulletin.published_date = item.published.isoformat()
+        archive_db.write_bulletin(
+            self.db,
+            bulletin,
+            bulletin_id=bulletin_id,
+            source=source.slug,
+            url=item.url,
+            document_ids=document_ids,
+        )
+        if exists:
+            report.updated_bulletins += 1
+        else:
+            report.new_bulletins += 1
+
+
+def _name(url: str) -> str:
+    return unquote(PurePosixPath(urlsplit(url).path).name) or "index.html"
+
+
+def refresh(
+    db_path: Path,
+    sources: list[Source],
+    fetcher,
+    *,
+    full: bool = False,
+    parse: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> list[SourceReport]:
+    """Refresh every source; one source's failure never stops the others."""
+    refresher = Refresher(db_path, fetcher, full=full, parse=parse, progress=progress)
+    reports = []
+    for source in sources:
+        try:
+            reports.append(refresher.run_source(source))
+        except Exception as exc:  # one source's bug or bad page must not stop the rest
+            logger.exception("%s failed", source.slug)
+            report = (
+                refresher.report
+                if refresher.report.source == source.slug
+                else SourceReport(source.slug)
+            )
+            report.error = f"{type(exc).__name__}: {exc}"
+            reports.append(report)
+    if parse:
+        with refresher.db.conn:
+            refresher.db.execute("INSERT INTO bulletins_fts(bulletins_fts) VALUES('optimize')")
+    return reports
