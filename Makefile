@@ -31,10 +31,10 @@ debian-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-## Build archive.db from the bundled sample bulletins and serve it with Datasette.
+## The whole pipeline on the bundled sample sites: serve them on loopback, refresh over HTTP,
+## build archive.db, serve it with Datasette.
 run: setup
-	$(HOTLINE) build --db $(DB)
-	$(HOTLINE) serve --db $(DB) --host $(HOST) --port $(PORT)
+	$(HOTLINE) demo --db $(DB) --host $(HOST) --port $(PORT)
 
 build: setup
 	$(HOTLINE) build --db $(DB)
