@@ -1,8 +1,10 @@
 """Write the bundled sample sites (samples/sites/) from the seeds and the manifest.
 
 Each page carries a real bulletin's text (samples/seeds/) inside page furniture
-modelled on its publisher's site; URLs, paths, titles and listing items come from
-samples/manifest.yml. The output is deterministic: running the script again
+modelled on its publisher's site; URLs, paths, titles, listing pages and items
+come from samples/manifest.yml. Attachments are byte copies of the document
+fixtures named in the manifest (tests/fixtures/documents/, made from the same
+bulletins' real tables). The output is deterministic: running the script again
 rewrites the same bytes.
 
 Usage: python samples/make_pages.py [--out DIR]   (DIR defaults to samples/)
@@ -16,7 +18,7 @@ import logging
 import posixpath
 import re
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +27,7 @@ import yaml
 logger = logging.getLogger(__name__)
 
 SAMPLES_DIR = Path(__file__).resolve().parent
+REPO_ROOT = SAMPLES_DIR.parent
 MANIFEST_PATH = SAMPLES_DIR / "manifest.yml"
 SEEDS_DIR = SAMPLES_DIR / "seeds"
 
@@ -99,16 +102,28 @@ def render_body(
     return "\n".join(parts)
 
 
-def related_items(listing: Entry) -> list[Entry]:
-    """Return a listing's unrelated (non-bulletin) items, used as related links."""
-    return [item for item in listing["items"] if not item["bulletin"]]
+def related_items(page: Entry) -> list[Entry]:
+    """Return a listing page's unrelated (non-bulletin) items, used as related links."""
+    return [item for item in page["items"] if not item["bulletin"]]
+
+
+def no_attachments(doc: Entry) -> None:
+    """Stop when the manifest gives attachments to a page whose builder does not link any."""
+    expect(not doc["attachments"], f"{doc['seed']}: this page links no attachments")
+
+
+def listing_pages(listing: Entry) -> list[Entry]:
+    """Return a listing's pages in order; further pages take the first page's other fields."""
+    first = {key: value for key, value in listing.items() if key != "more_pages"}
+    return [first] + [{**first, **page} for page in listing.get("more_pages", [])]
 
 
 # --- 中原新闻网站 (news portal republishing the Liaocheng quarterly notice) ---------
 
 
-def portal_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
+def portal_article(doc: Entry, listing: Entry, page: Entry, lines: list[str]) -> str:
     """Build the portal article page for seed 000 (a republication)."""
+    no_attachments(doc)
     contact, crumb, title, info, footer = lines[0], lines[1], lines[3], lines[5], lines[-1]
     expect(contact == "0310-3111082 3047798688@qq.com", "seed 000: contact line changed")
     expect(crumb == "首页 > 周边 > 聊城 > 正文", "seed 000: breadcrumb changed")
@@ -128,7 +143,7 @@ def portal_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
     related = "\n".join(
         f'<li><a href="{esc_attr(url_path(item["url"]))}" target="_blank">{esc(item["title"])}'
         f"</a><span>{item['date']}</span></li>"
-        for item in related_items(listing)
+        for item in related_items(page)
     )
     listing_href = url_path(listing["url"])
     return f"""<!DOCTYPE html>
@@ -172,12 +187,40 @@ def portal_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
 """
 
 
-def portal_listing(listing: Entry) -> str:
-    """Build the portal's 周边 > 聊城 column page."""
+def portal_page_name(number: int) -> str:
+    """Return the file name of the portal column's page ``number`` (0-based): index_2.html …"""
+    return "index.html" if number == 0 else f"index_{number + 1}.html"
+
+
+def portal_pager(number: int, count: int) -> str:
+    """Render the portal's numbered pager for page ``number`` (0-based) of ``count``."""
+    if count == 1:
+        return '<span class="current">1</span>'
+    parts = []
+    if number > 0:
+        parts.append(f'<a href="{portal_page_name(0)}">首页</a>')
+        parts.append(f'<a href="{portal_page_name(number - 1)}">上一页</a>')
+    for other in range(count):
+        if other == number:
+            parts.append(f'<span class="current">{other + 1}</span>')
+        else:
+            parts.append(f'<a href="{portal_page_name(other)}">{other + 1}</a>')
+    if number < count - 1:
+        parts.append(f'<a href="{portal_page_name(number + 1)}">下一页</a>')
+        parts.append(f'<a href="{portal_page_name(count - 1)}">尾页</a>')
+    return "".join(parts)
+
+
+def portal_listing(listing: Entry, page: Entry, number: int, count: int) -> str:
+    """Build page ``number`` (0-based) of the portal's 周边 > 聊城 column."""
+    expect(
+        url_path(page["url"]).endswith("/" + portal_page_name(number)),
+        f"{page['url']}: the portal names page {number + 1} {portal_page_name(number)}",
+    )
     items = "\n".join(
         f'<li><a href="{esc_attr(url_path(item["url"]))}" target="_blank">{esc(item["title"])}'
         f'</a><span class="date">{item["date"]}</span></li>'
-        for item in listing["items"]
+        for item in page["items"]
     )
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
@@ -199,7 +242,7 @@ def portal_listing(listing: Entry) -> str:
 {items}
 </ul>
 </div>
-<div class="pages"><span class="current">1</span></div>
+<div class="pages">{portal_pager(number, count)}</div>
 </div>
 <div class="footer"><div class="w1200">
 <p><a href="/about/">关于我们</a> | <a href="/contact/">联系我们</a> | <a href="/ad/">广告服务</a></p>
@@ -306,7 +349,19 @@ TRS_FOOTER = """<div class="footer"><div class="w1000">
 """
 
 
-def trs_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
+def trs_attachments(doc: Entry) -> str:
+    """Render a TRS "附件：" block (div.fj) linking the article's files by relative URL."""
+    if not doc["attachments"]:
+        return ""
+    links = "<br />".join(
+        f'<a href="{esc_attr(relative_href(doc["url"], attachment["url"]))}" target="_blank">'
+        f"{esc(attachment['name'])}</a>"
+        for attachment in doc["attachments"]
+    )
+    return f'<div class="fj">附件：{links}</div>\n'
+
+
+def trs_article(doc: Entry, listing: Entry, page: Entry, lines: list[str]) -> str:
     """Build the TRS WCM article page for seed 002 (body entirely from the seed)."""
     expect(lines[2] == "市民服务热线(12345)月报", "seed 002: letterhead changed")
     expect(any("\t" in line for line in lines), "seed 002: tables are gone")
@@ -320,7 +375,7 @@ def trs_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
     related = "\n".join(
         f'<li><a href="{esc_attr(relative_href(doc["url"], item["url"]))}" target="_blank">'
         f"{esc(item['title'])}</a></li>"
-        for item in related_items(listing)
+        for item in related_items(page)
     )
     title = doc["title"]
     return (
@@ -344,7 +399,7 @@ def trs_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
 <div id="zoom"><div class="TRS_Editor">
 {body}
 </div></div>
-<div class="share">分享到：<a href="javascript:void(0);" class="bds_weixin">微信</a> <a href="javascript:void(0);" class="bds_tsina">新浪微博</a> <a href="javascript:void(0);" class="bds_qzone">QQ空间</a></div>
+{trs_attachments(doc)}<div class="share">分享到：<a href="javascript:void(0);" class="bds_weixin">微信</a> <a href="javascript:void(0);" class="bds_tsina">新浪微博</a> <a href="javascript:void(0);" class="bds_qzone">QQ空间</a></div>
 <div class="xglj"><h4>相关链接</h4>
 <ul>
 {related}
@@ -358,14 +413,16 @@ def trs_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
     )
 
 
-def trs_listing(listing: Entry) -> str:
-    """Build the TRS WCM column page (a single page: createPageHTML(1, 0, ...))."""
+def trs_listing(listing: Entry, page: Entry, number: int, count: int) -> str:
+    """Build page ``number`` (0-based) of a TRS WCM column: createPageHTML(count, number, ...)."""
+    name = "index.html" if number == 0 else f"index_{number}.html"
+    expect(url_path(page["url"]).endswith("/" + name), f"{page['url']}: TRS names it {name}")
     root = "../../"
     items = "\n".join(
-        f' <li><a href="{esc_attr(relative_href(listing["url"], item["url"]))}" '
+        f' <li><a href="{esc_attr(relative_href(page["url"], item["url"]))}" '
         f'title="{esc_attr(item["title"])}" target="_blank">{esc(item["title"])}</a>'
         f"<span>{item['date']}</span></li>"
-        for item in listing["items"]
+        for item in page["items"]
     )
     return (
         TRS_HEAD
@@ -383,7 +440,7 @@ def trs_listing(listing: Entry) -> str:
 <ul class="list">
 {items}
 </ul>
-<div class="page"><script language="javascript">createPageHTML(1, 0, "index", "html");</script></div>
+<div class="page"><script language="javascript">createPageHTML({count}, {number}, "index", "html");</script></div>
 </div>
 </div>
 """
@@ -419,15 +476,21 @@ GD_META = """<meta name="SiteName" content="湛江市人民政府門戶網站">
 <meta name="ColumnType" content="政務公開">
 """
 
-GD_ATTACHMENT = re.compile(r"(附件:)?(\d+\..+\.docx)")
+# The seed names its attachments ("附件:1.…docx"): their content is not known, so the
+# names stay text, without links (the mirror has no such files).
+GD_ATTACHMENT = re.compile(r"(附件:)?\d+\..+\.docx")
 
 
-def gd_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
+def gd_article(doc: Entry, listing: Entry, page: Entry, lines: list[str]) -> str:
     """Build the Guangdong-platform article page for seed 001 (no publication date)."""
+    no_attachments(doc)
     title = lines[0]
     expect(title == doc["title"], "seed 001: title differs from the manifest")
     body_lines = non_blank(lines[1:])
-    attachments = iter(doc["absent_links"])
+    expect(
+        sum(bool(GD_ATTACHMENT.fullmatch(line)) for line in body_lines) == 4,
+        "seed 001: it no longer names four attachments",
+    )
     signature_lines = set(body_lines[-2:])
 
     def paragraph(line: str) -> str:
@@ -437,19 +500,15 @@ def gd_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
             return f'<p style="text-align:right;">{esc(line)}</p>'
         if line.endswith("分布"):
             return f'<p style="text-align:center;">{esc(line)}</p>'
-        match = GD_ATTACHMENT.fullmatch(line)
-        if match:
-            label, name = match.groups()
-            href = esc_attr(next(attachments))
-            return f'<p>{esc(label or "")}<a href="{href}" target="_blank">{esc(name)}</a></p>'
+        if GD_ATTACHMENT.fullmatch(line):
+            return f"<p>{esc(line)}</p>"
         return f'<p style="text-indent:2em;">{esc(line)}</p>'
 
     body = render_body(body_lines, paragraph, lambda line: False, lambda run: "")
-    expect(next(attachments, None) is None, "seed 001: fewer attachment lines than links")
     related = "\n".join(
         f'<li><a href="{esc_attr(item["url"])}" target="_blank">{esc(item["title"])}</a>'
         f'<span class="time">{item["date"]}</span></li>'
-        for item in related_items(listing)
+        for item in related_items(page)
     )
     source = "湛江市12345市民服務熱線領導小組辦公室"
     expect(source in body_lines[-2], "seed 001: signing office changed")
@@ -487,12 +546,13 @@ def gd_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
 {GD_FOOTER}"""
 
 
-def gd_listing(listing: Entry) -> str:
-    """Build the Guangdong-platform column page (ul li a + span date)."""
+def gd_listing(listing: Entry, page: Entry, number: int, count: int) -> str:
+    """Build the Guangdong-platform column page (ul li a + span date; one page, 共1頁)."""
+    expect(count == 1, f"{listing['url']}: the Guangdong column is modelled as one page")
     items = "\n".join(
         f'<li><a href="{esc_attr(item["url"])}" target="_blank" title="{esc_attr(item["title"])}">'
         f'{esc(item["title"])}</a><span class="time">{item["date"]}</span></li>'
-        for item in listing["items"]
+        for item in page["items"]
     )
     return f"""<!DOCTYPE html>
 <html>
@@ -541,26 +601,30 @@ HN_FOOTER = """<div class="footer"><div class="w1200">
 </html>
 """
 
+# The seed names its attachments ("1.…doc"): their content is not known, so the names
+# stay text, without links (the mirror has no such files).
 HN_ATTACHMENT = re.compile(r"\d+\..+\.doc")
 
 
-def hunan_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
+def hunan_article(doc: Entry, listing: Entry, page: Entry, lines: list[str]) -> str:
     """Build the Hunan-platform article page for seed 003, with its 相關焦點 block."""
-    listing_text = next(item["link_text"] for item in listing["items"] if item["bulletin"])
+    no_attachments(doc)
+    listing_text = next(item["link_text"] for item in page["items"] if item["bulletin"])
     expect(lines[0] == listing_text, "seed 003: truncated title differs from the listing")
     date, source = lines[2].split(" ")
     expect(date == doc["published_date"], "seed 003: date differs from the manifest")
     focus_at = lines.index("相關焦點")
-    attachments = iter(doc["absent_links"])
+    expect(
+        sum(bool(HN_ATTACHMENT.fullmatch(line)) for line in lines[3:focus_at]) == 2,
+        "seed 003: it no longer names two attachments",
+    )
 
     def paragraph(line: str) -> str:
         if HN_ATTACHMENT.fullmatch(line):
-            href = esc_attr(url_path(next(attachments)))
-            return f'<p><a href="{href}" target="_blank">{esc(line)}</a></p>'
+            return f"<p>{esc(line)}</p>"
         return f'<p style="text-indent:2em;">{esc(line)}</p>'
 
     body = render_body(lines[3:focus_at], paragraph, lambda line: False, lambda run: "")
-    expect(next(attachments, None) is None, "seed 003: fewer attachment lines than links")
     focus_items: list[str] = []
     for line in non_blank(lines[focus_at + 1 :]):
         if line.lstrip().startswith("•"):
@@ -602,13 +666,14 @@ def hunan_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
 {HN_FOOTER}"""
 
 
-def hunan_listing(listing: Entry) -> str:
-    """Build the Hunan-platform column page; link text may be truncated as on the site."""
+def hunan_listing(listing: Entry, page: Entry, number: int, count: int) -> str:
+    """Build the Hunan-platform column page (one page, 共1頁); link text may be cut short."""
+    expect(count == 1, f"{listing['url']}: the Hunan column is modelled as one page")
     items = "\n".join(
         f'<li><a href="{esc_attr(posixpath.basename(url_path(item["url"])))}" '
         f'title="{esc_attr(item["title"])}" target="_blank">'
         f"{esc(item.get('link_text', item['title']))}</a><span>{item['date']}</span></li>"
-        for item in listing["items"]
+        for item in page["items"]
     )
     return f"""<!DOCTYPE html>
 <html>
@@ -698,7 +763,19 @@ def hd_table(run: list[str]) -> str:
     )
 
 
-def hengdong_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
+def hengdong_attachments(doc: Entry) -> str:
+    """Render a "附件：" paragraph after the body linking the article's files by path."""
+    if not doc["attachments"]:
+        return ""
+    links = "<br>".join(
+        f'<a href="{esc_attr(url_path(attachment["url"]))}" target="_blank">'
+        f"{esc(attachment['name'])}</a>"
+        for attachment in doc["attachments"]
+    )
+    return f'<div class="attach"><p>附件：{links}</p></div>\n'
+
+
+def hengdong_article(doc: Entry, listing: Entry, page: Entry, lines: list[str]) -> str:
     """Build the Hengdong article page for seed 004 (tables as real <table>s)."""
     info = lines[0]
     info_match = re.fullmatch(r"来源:(.+) 发布时间:(\d{4}-\d\d-\d\d)", info)
@@ -718,7 +795,7 @@ def hengdong_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
     related = "\n".join(
         f'<li><a href="{esc_attr(url_path(item["url"]))}" target="_blank">{esc(item["title"])}'
         f"</a><span>{item['date']}</span></li>"
-        for item in related_items(listing)
+        for item in related_items(page)
     )
     title = doc["title"]
     return f"""<!DOCTYPE html>
@@ -741,7 +818,7 @@ def hengdong_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
 <div class="content" id="zoom">
 {body}
 </div>
-<div class="share">分享到：<a href="javascript:;">微信</a> <a href="javascript:;">微博</a> <a href="javascript:;">QQ空间</a></div>
+{hengdong_attachments(doc)}<div class="share">分享到：<a href="javascript:;">微信</a> <a href="javascript:;">微博</a> <a href="javascript:;">QQ空间</a></div>
 <div class="related"><h3>相关链接</h3>
 <ul>
 {related}
@@ -752,12 +829,13 @@ def hengdong_article(doc: Entry, listing: Entry, lines: list[str]) -> str:
 {HD_FOOTER}"""
 
 
-def hengdong_listing(listing: Entry) -> str:
-    """Build the Hengdong monthly-statistics column page."""
+def hengdong_listing(listing: Entry, page: Entry, number: int, count: int) -> str:
+    """Build the Hengdong monthly-statistics column page (one page, 共1页)."""
+    expect(count == 1, f"{listing['url']}: the Hengdong column is modelled as one page")
     items = "\n".join(
         f'<li><span class="date">{item["date"]}</span><a href="{esc_attr(url_path(item["url"]))}" '
         f'title="{esc_attr(item["title"])}" target="_blank">{esc(item["title"])}</a></li>'
-        for item in listing["items"]
+        for item in page["items"]
     )
     return f"""<!DOCTYPE html>
 <html>
@@ -781,8 +859,10 @@ def hengdong_listing(listing: Entry) -> str:
 {HD_FOOTER}"""
 
 
-ArticleBuilder = Callable[[Entry, Entry, list[str]], str]
-ListingBuilder = Callable[[Entry], str]
+# (document, its listing, the listing page that links it, seed lines) -> page text
+ArticleBuilder = Callable[[Entry, Entry, Entry, list[str]], str]
+# (listing, one of its pages, the page's 0-based number, the page count) -> page text
+ListingBuilder = Callable[[Entry, Entry, int, int], str]
 
 ARTICLE_BUILDERS: dict[str, ArticleBuilder] = {
     "000_5af7f0b63c462ffc.txt": portal_article,
@@ -807,25 +887,42 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Entry:
         return yaml.safe_load(handle)
 
 
-def listing_for(document: Entry, listings: list[Entry]) -> Entry:
-    """Return the listing that links to a document."""
+def listing_for(document: Entry, listings: list[Entry]) -> tuple[Entry, Entry]:
+    """Return the listing, and the page of it, that links to a document."""
     for listing in listings:
-        if any(item["url"] == document["url"] for item in listing["items"]):
-            return listing
+        for page in listing_pages(listing):
+            if any(item["url"] == document["url"] for item in page["items"]):
+                return listing, page
     raise ValueError(f"no listing links to {document['url']}")
 
 
+def attachment_bytes(attachment: Entry) -> bytes:
+    """Return the bytes of an attachment: its document fixture, copied unedited."""
+    source = REPO_ROOT / attachment["copied_from"]
+    expect(
+        PurePosixPath(url_path(attachment["url"])).suffix == source.suffix,
+        f"{attachment['url']}: extension differs from {attachment['copied_from']}",
+    )
+    return source.read_bytes()
+
+
 def render_pages(manifest: Entry) -> dict[str, bytes]:
-    """Return every page of the mirror as {path relative to samples/: bytes}."""
+    """Return every file of the mirror as {path relative to samples/: bytes}."""
     pages: dict[str, bytes] = {}
     listings = manifest["listings"]
     for document in manifest["documents"]:
         build = ARTICLE_BUILDERS[document["seed"]]
-        text = build(document, listing_for(document, listings), seed_lines(document["seed"]))
+        listing, page = listing_for(document, listings)
+        text = build(document, listing, page, seed_lines(document["seed"]))
         pages[document["path"]] = text.encode(CODECS[document["charset"]])
+        for attachment in document["attachments"]:
+            pages[attachment["path"]] = attachment_bytes(attachment)
     for listing in listings:
-        text = LISTING_BUILDERS[urlsplit(listing["url"]).hostname or ""](listing)
-        pages[listing["path"]] = text.encode(CODECS[listing["charset"]])
+        build_listing = LISTING_BUILDERS[urlsplit(listing["url"]).hostname or ""]
+        column_pages = listing_pages(listing)
+        for number, page in enumerate(column_pages):
+            text = build_listing(listing, page, number, len(column_pages))
+            pages[page["path"]] = text.encode(CODECS[page["charset"]])
     return pages
 
 

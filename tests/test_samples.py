@@ -1,10 +1,12 @@
-"""Tests for the bundled sample sites: manifest, unedited seed text, charsets, listings."""
+"""Tests for the bundled sample sites: manifest, unedited seed text, charsets, listings,
+pagination and attachments."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -12,15 +14,62 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
+from docx import Document
+from openpyxl import load_workbook
+
+from scrapers import mirror
+from scrapers.filters import is_bulletin_title
+from scrapers.platforms import platform_for
+from scrapers.registry import get_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 SITES = SAMPLES / "sites"
+DOCUMENT_FIXTURES = ROOT / "tests" / "fixtures" / "documents"
 SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 MANIFEST: dict[str, Any] = yaml.safe_load((SAMPLES / "manifest.yml").read_text("utf-8"))
 DOCUMENTS: list[dict[str, Any]] = MANIFEST["documents"]
 LISTINGS: list[dict[str, Any]] = MANIFEST["listings"]
 SOURCES = {source["slug"]: source for source in MANIFEST["sources"]}
+
+
+def pages_of(listing: dict[str, Any]) -> list[dict[str, Any]]:
+    """A listing's pages in order; further pages take the first page's other fields."""
+    first = {key: value for key, value in listing.items() if key != "more_pages"}
+    return [first] + [{**first, **page} for page in listing.get("more_pages", [])]
+
+
+LISTING_PAGES = [page for listing in LISTINGS for page in pages_of(listing)]
+ATTACHMENTS = [
+    {**attachment, "source": document["source"]}
+    for document in DOCUMENTS
+    for attachment in document["attachments"]
+]
+
+# The attachments the samples must carry, read by hand from the brief of the mirror: the
+# two bulletins whose real tables exist as document fixtures link them; no other article
+# links a file (the other seeds' attachments have unknown content).
+LC_2015 = "http://www.liaocheng.gov.cn/zmhd/12345rxyb/201507/"
+HD_2020 = "http://www.hengdong.gov.cn/zmhd/12345rx/gzjb/mytj/20201015/"
+EXPECTED_ATTACHMENTS = {
+    LC_2015 + "t20150713_583247.html": [
+        (
+            LC_2015 + "P020150713392614058732.xlsx",
+            "6月份各承办单位办理来电情况.xlsx",
+            "liaocheng_2015-06_tables.xlsx",
+        )
+    ],
+    HD_2020 + "i2175342.html": [
+        (
+            HD_2020 + "2175343.docx",
+            "9月份群众诉求问题分类统计及成员单位工单办理情况.docx",
+            "hengdong_2020-09_tables.docx",
+        )
+    ],
+    "http://www.zhongyuan-news.example/zhoubian/liaocheng/2020/0715/68532.html": [],
+    "http://www.zhanjiang.gov.cn/zwgk/12345rx/fxyp/content/post_1398215.html": [],
+    "http://www.yunxi.gov.cn/27310/27316/27345/content_1754829.html": [],
+}
 
 # WHATWG: the labels gb2312 and gbk both mean the GBK decoder; gb18030 is its superset.
 DECODERS = {"utf-8": "utf-8", "gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030"}
@@ -213,12 +262,19 @@ def column_prefix(listing: dict[str, Any]) -> str:
 
 
 def listing_of(document: dict[str, Any]) -> dict[str, Any]:
-    """Return the listing that holds a document."""
+    """Return the listing that holds a document (on any of its pages)."""
     return next(
         listing
         for listing in LISTINGS
-        if any(item["url"] == document["url"] for item in listing["items"])
+        if any(
+            item["url"] == document["url"] for page in pages_of(listing) for item in page["items"]
+        )
     )
+
+
+def listing_of_page(page: dict[str, Any]) -> dict[str, Any]:
+    """Return the listing a listing page belongs to."""
+    return next(listing for listing in LISTINGS if page in pages_of(listing))
 
 
 def doc_id(entry: dict[str, Any]) -> str:
@@ -245,7 +301,7 @@ def test_sources_are_well_formed() -> None:
         assert urlsplit(source["homepage"]).hostname in source["hosts"]
 
 
-@pytest.mark.parametrize("entry", DOCUMENTS + LISTINGS, ids=doc_id)
+@pytest.mark.parametrize("entry", DOCUMENTS + LISTING_PAGES + ATTACHMENTS, ids=doc_id)
 def test_manifest_paths_exist_and_mirror_the_url(entry: dict[str, Any]) -> None:
     assert (SAMPLES / entry["path"]).is_file()
     assert SAMPLES / entry["path"] == mirror_path(entry["url"])
@@ -259,7 +315,7 @@ def test_manifest_paths_exist_and_mirror_the_url(entry: dict[str, Any]) -> None:
 
 
 def test_every_file_under_sites_is_in_the_manifest() -> None:
-    listed = {SAMPLES / entry["path"] for entry in DOCUMENTS + LISTINGS}
+    listed = {SAMPLES / entry["path"] for entry in DOCUMENTS + LISTING_PAGES + ATTACHMENTS}
     assert {path for path in SITES.rglob("*") if path.is_file()} == listed
 
 
@@ -323,7 +379,7 @@ def test_gb2312_page_needs_a_gbk_decoder() -> None:
     assert "繁體" in text
 
 
-@pytest.mark.parametrize("entry", DOCUMENTS + LISTINGS, ids=doc_id)
+@pytest.mark.parametrize("entry", DOCUMENTS + LISTING_PAGES, ids=doc_id)
 def test_declared_charset_matches_the_manifest(entry: dict[str, Any]) -> None:
     data = (SAMPLES / entry["path"]).read_bytes()
     in_page = declared_charset("", data)
@@ -346,36 +402,189 @@ def test_title_and_dates(document: dict[str, Any]) -> None:
         assert page.meta["ArticleTitle"] == document["title"]
 
 
-@pytest.mark.parametrize("listing", LISTINGS, ids=doc_id)
-def test_listing_links_to_its_articles_and_declares_the_rest(listing: dict[str, Any]) -> None:
-    page = parse(listing)
-    links = {urljoin(listing["url"], href): text for href, text in page.links}
+def test_every_listing_has_a_bulletin() -> None:
+    for listing in LISTINGS:
+        assert any(item["bulletin"] for page in pages_of(listing) for item in page["items"])
+
+
+@pytest.mark.parametrize("listing_page", LISTING_PAGES, ids=doc_id)
+def test_listing_links_to_its_articles_and_declares_the_rest(listing_page: dict[str, Any]) -> None:
+    page = parse(listing_page)
+    links = {urljoin(listing_page["url"], href): text for href, text in page.links}
     document_urls = {document["url"] for document in DOCUMENTS}
-    bulletins = [item for item in listing["items"] if item["bulletin"]]
-    assert bulletins
-    for item in listing["items"]:
+    for item in listing_page["items"]:
         assert links[item["url"]] == item.get("link_text", item["title"])
         assert item["date"] in "\n".join(page.outside)
         assert (item["url"] in document_urls) == item["bulletin"]
         assert mirror_path(item["url"]).is_file() == item["bulletin"]
+    column_pages = {other["url"] for other in pages_of(listing_of_page(listing_page))}
     in_column = {
-        url for url in links if url.startswith(column_prefix(listing)) and url != listing["url"]
+        url
+        for url in links
+        if url.startswith(column_prefix(listing_page)) and url not in column_pages
     }
-    assert in_column == {item["url"] for item in listing["items"]}
+    assert in_column == {item["url"] for item in listing_page["items"]}
+    # Pager links stay inside the column and reach pages that exist.
+    for url in links.keys() & column_pages:
+        assert mirror_path(url).is_file()
+
+
+def document_links(entry: dict[str, Any]) -> list[str]:
+    """The absolute URLs of the documents (by extension) a page links."""
+    page = parse(entry)
+    urls = [urljoin(entry["url"], href) for href, _text in page.links]
+    return [url for url in urls if urlsplit(url).path.lower().endswith(ATTACHMENT_EXTENSIONS)]
+
+
+@pytest.mark.parametrize("entry", DOCUMENTS + LISTING_PAGES, ids=doc_id)
+def test_no_page_links_a_document_the_mirror_lacks(entry: dict[str, Any]) -> None:
+    for url in document_links(entry):
+        assert mirror_path(url).is_file(), url
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=doc_id)
-def test_article_links_exist_or_are_declared_absent(document: dict[str, Any]) -> None:
+def test_article_links_are_in_the_mirror_or_unrelated_listing_items(
+    document: dict[str, Any],
+) -> None:
     page = parse(document, document["body_container"])
     listing = listing_of(document)
-    declared = {item["url"] for item in listing["items"]} | set(document["absent_links"])
+    unrelated = {
+        item["url"] for page in pages_of(listing) for item in page["items"] if not item["bulletin"]
+    }
     for href, _text in page.links:
         url = urljoin(document["url"], href)
-        if url.startswith(column_prefix(listing)) or url.endswith(ATTACHMENT_EXTENSIONS):
-            assert mirror_path(url).is_file() or url in declared, url
-    for url in document["absent_links"]:
-        assert not mirror_path(url).exists()
-        assert any(urljoin(document["url"], href) == url for href, _text in page.links)
+        if url.startswith(column_prefix(listing)):
+            assert mirror_path(url).is_file() or url in unrelated, url
+    assert set(document_links(document)) == {a["url"] for a in document["attachments"]}
+
+
+def test_manifest_attachments_are_the_expected_ones() -> None:
+    assert {document["url"] for document in DOCUMENTS} == set(EXPECTED_ATTACHMENTS)
+    for document in DOCUMENTS:
+        found = [
+            (attachment["url"], attachment["name"], Path(attachment["copied_from"]).name)
+            for attachment in document["attachments"]
+        ]
+        assert found == EXPECTED_ATTACHMENTS[document["url"]], document["url"]
+
+
+@pytest.mark.parametrize("attachment", ATTACHMENTS, ids=doc_id)
+def test_attachment_bytes_are_the_document_fixture(attachment: dict[str, Any]) -> None:
+    fixture = ROOT / attachment["copied_from"]
+    assert fixture.parent == DOCUMENT_FIXTURES
+    assert (SAMPLES / attachment["path"]).read_bytes() == fixture.read_bytes()
+    assert mirror.content_type_for(SAMPLES / attachment["path"]) == attachment["content_type"]
+
+
+def test_attachments_hold_the_bulletins_real_tables() -> None:
+    """The copied files are the seeds' tables (cells read by hand from seeds 002 and 004)."""
+    hengdong = Document(str(mirror_path(HD_2020 + "2175343.docx")))
+    assert [p.text for p in hengdong.paragraphs][1] == "〔2020〕第9期"
+    category = [[cell.text for cell in row.cells] for row in hengdong.tables[0].rows]
+    assert category[1] == ["交通运输管理", "56", "55", "0", "0.00%"]
+    workbook = load_workbook(mirror_path(LC_2015 + "P020150713392614058732.xlsx"))
+    assert workbook.sheetnames == ["各县（市、区）平台办理情况表", "各市直部门平台办理情况表"]
+    counties = workbook["各县（市、区）平台办理情况表"]
+    assert (counties["A3"].value, counties["B3"].value) == ("高新区", 262)
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=doc_id)
+def test_platform_reader_finds_the_attachments_in_the_mirror(document: dict[str, Any]) -> None:
+    source = get_source(document["source"])
+    data = (SAMPLES / document["path"]).read_bytes()
+    found = platform_for(source, document["url"]).parse_attachments(
+        data, document["url"], source, document["content_type"]
+    )
+    expected = [(url, name) for url, name, _file in EXPECTED_ATTACHMENTS[document["url"]]]
+    assert [(attachment.url, attachment.name) for attachment in found] == expected
+    for attachment in found:
+        assert mirror.mirror_path(SITES, attachment.url).is_file()
+
+
+# --- pagination -----------------------------------------------------------------------------
+
+LC_COLUMN = "http://www.liaocheng.gov.cn/zmhd/12345rxyb/"
+PORTAL_COLUMN = "http://www.zhongyuan-news.example/zhoubian/liaocheng/"
+
+
+def read_listing(slug: str, url: str) -> Any:
+    """The bundled listing page at ``url`` read by the source's platform reader."""
+    source = get_source(slug)
+    data = mirror.mirror_path(SITES, url).read_bytes()
+    return platform_for(source, url).parse_listing(data, url, source, "text/html")
+
+
+def test_liaocheng_trs_column_has_two_pages() -> None:
+    first = mirror_path(LC_COLUMN + "index.html").read_bytes()
+    second = mirror_path(LC_COLUMN + "index_1.html").read_bytes()
+    assert b'createPageHTML(2, 0, "index", "html");' in first
+    assert b'createPageHTML(2, 1, "index", "html");' in second
+    page_1 = read_listing("liaocheng", LC_COLUMN + "index.html")
+    page_2 = read_listing("liaocheng", LC_COLUMN + "index_1.html")
+    assert (page_1.next_pages, page_1.total_pages) == ([LC_COLUMN + "index_1.html"], 2)
+    assert (page_2.next_pages, page_2.total_pages) == ([], 2)
+    assert not mirror_path(LC_COLUMN + "index_2.html").exists()
+
+
+def test_liaocheng_first_page_holds_only_newer_notices() -> None:
+    page_1 = read_listing("liaocheng", LC_COLUMN + "index.html")
+    assert [item.published for item in page_1.items] == [
+        date(2015, 8, 6),
+        date(2015, 7, 30),
+        date(2015, 7, 24),
+        date(2015, 7, 17),
+    ]
+    assert [is_bulletin_title(item.title)[1] for item in page_1.items] == [
+        "a notice, not figures (公示)",
+        "a notice, not figures (招聘)",
+        "a notice, not figures (会议)",
+        "a notice, not figures (值班)",
+    ]
+    assert not any(mirror_path(item.url).exists() for item in page_1.items)
+
+
+def test_liaocheng_second_page_holds_the_2015_bulletin_among_older_items() -> None:
+    page_2 = read_listing("liaocheng", LC_COLUMN + "index_1.html")
+    kept = [item for item in page_2.items if is_bulletin_title(item.title)[0]]
+    assert [(item.url, item.title) for item in kept] == [
+        (LC_2015 + "t20150713_583247.html", "市民服务热线(12345)月报[2015]第6期")
+    ]
+    assert page_2.items[0] == kept[0]
+    assert all(item.published <= date(2015, 7, 13) for item in page_2.items)
+
+
+def test_portal_column_has_two_pages() -> None:
+    page_1 = read_listing("liaocheng", PORTAL_COLUMN + "index.html")
+    page_2 = read_listing("liaocheng", PORTAL_COLUMN + "index_2.html")
+    assert page_1.next_pages == [PORTAL_COLUMN + "index_2.html"]
+    assert page_2.next_pages == []
+    assert [item.published for item in page_2.items] == [
+        date(2020, 7, 8),
+        date(2020, 7, 6),
+        date(2020, 7, 3),
+        date(2020, 6, 30),
+    ]
+    assert not any(is_bulletin_title(item.title)[0] for item in page_2.items)
+    # The numbered pager: page 1 links page 2 (and names it the last), page 2 links back.
+    first = mirror_path(PORTAL_COLUMN + "index.html").read_text("utf-8")
+    second = mirror_path(PORTAL_COLUMN + "index_2.html").read_text("utf-8")
+    assert '<a href="index_2.html">尾页</a>' in first
+    assert '<a href="index.html">1</a><span class="current">2</span>' in second
+
+
+@pytest.mark.parametrize("listing", LISTINGS, ids=doc_id)
+def test_walking_each_listing_reaches_every_page_once(listing: dict[str, Any]) -> None:
+    """A walk that queues the first page's next_pages reads the manifest's pages in order."""
+    expected = [page["url"] for page in pages_of(listing)]
+    walked, queue = [], [listing["url"]]
+    while queue:
+        url = queue.pop(0)
+        walked.append(url)
+        read = read_listing(listing["source"], url)
+        queue += [next_url for next_url in read.next_pages if next_url not in walked + queue]
+        page = next(page for page in pages_of(listing) if page["url"] == url)
+        assert [item.url for item in read.items] == [item["url"] for item in page["items"]]
+    assert walked == expected
 
 
 def test_zhanjiang_keeps_converter_artefacts() -> None:

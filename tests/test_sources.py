@@ -2,8 +2,8 @@
 
 Each source has a mirror of its pages under ``tests/fixtures/<slug>/<host>/<path>`` (the layout of
 ``scrapers.mirror``). Expected values are read by hand from those pages. The four seed sources'
-first listing pages are the bundled samples with the pager changed to announce a second page;
-their seed articles are byte copies of the samples.
+listing pages are the bundled samples with the pager changed to announce one more page; their
+seed articles are byte copies of the samples, or the samples with their attachment names linked.
 """
 
 from __future__ import annotations
@@ -75,6 +75,33 @@ LC_PORTAL = "http://www.zhongyuan-news.example/zhoubian/liaocheng/"
 def test_liaocheng_page_1_items() -> None:
     assert triples(listing("liaocheng", LC + "index.html")) == [
         (
+            LC + "201508/t20150806_586214.html",
+            "关于12345热线承办单位联络员名单调整情况的公示",
+            date(2015, 8, 6),
+        ),
+        (LC + "201507/t20150730_585377.html", "市民服务热线话务员招聘公告", date(2015, 7, 30)),
+        (
+            LC + "201507/t20150724_584702.html",
+            "关于召开全市12345热线工作推进会议的通知",
+            date(2015, 7, 24),
+        ),
+        (
+            LC + "201507/t20150717_583869.html",
+            "关于做好汛期12345热线值班工作的通知",
+            date(2015, 7, 17),
+        ),
+    ]
+
+
+def test_liaocheng_page_1_next_pages_from_create_page_html() -> None:
+    page = listing("liaocheng", LC + "index.html")
+    assert page.next_pages == [LC + "index_1.html", LC + "index_2.html"]
+    assert page.total_pages == 3
+
+
+def test_liaocheng_page_2_items() -> None:
+    assert triples(listing("liaocheng", LC + "index_1.html")) == [
+        (
             LC + "201507/t20150713_583247.html",
             "市民服务热线(12345)月报[2015]第6期",
             date(2015, 7, 13),
@@ -89,14 +116,8 @@ def test_liaocheng_page_1_items() -> None:
     ]
 
 
-def test_liaocheng_page_1_next_pages_from_create_page_html() -> None:
-    page = listing("liaocheng", LC + "index.html")
-    assert page.next_pages == [LC + "index_1.html"]
-    assert page.total_pages == 2
-
-
-def test_liaocheng_page_2_items() -> None:
-    assert triples(listing("liaocheng", LC + "index_1.html")) == [
+def test_liaocheng_page_3_items() -> None:
+    assert triples(listing("liaocheng", LC + "index_2.html")) == [
         (
             LC + "201506/t20150612_580934.html",
             "市民服务热线(12345)月报[2015]第5期",
@@ -120,10 +141,11 @@ def test_liaocheng_page_2_items() -> None:
     ]
 
 
-def test_liaocheng_page_2_names_no_further_pages() -> None:
-    page = listing("liaocheng", LC + "index_1.html")
-    assert page.next_pages == []
-    assert page.total_pages == 2
+def test_liaocheng_later_pages_name_no_further_pages() -> None:
+    for name in ("index_1.html", "index_2.html"):
+        page = listing("liaocheng", LC + name)
+        assert page.next_pages == []
+        assert page.total_pages == 3
 
 
 def test_liaocheng_portal_items() -> None:
@@ -143,6 +165,23 @@ def test_liaocheng_portal_items() -> None:
     ]
 
 
+def test_liaocheng_portal_page_2_items() -> None:
+    assert triples(listing("liaocheng", LC_PORTAL + "index_2.html")) == [
+        (LC_PORTAL + "2020/0708/68094.html", "聊城:东昌湖水上游览航线恢复运营", date(2020, 7, 8)),
+        (
+            LC_PORTAL + "2020/0706/67931.html",
+            "聊城高新区新签约项目12个 总投资86亿元",
+            date(2020, 7, 6),
+        ),
+        (
+            LC_PORTAL + "2020/0703/67756.html",
+            "聊城:夏粮收购进度过半 累计收购小麦41万吨",
+            date(2020, 7, 3),
+        ),
+        (LC_PORTAL + "2020/0630/67512.html", "聊城市区新建改建口袋公园18处", date(2020, 6, 30)),
+    ]
+
+
 def test_liaocheng_portal_reads_the_same_with_the_sources_own_platform() -> None:
     """A walker that ignores host_platforms and uses the TRS reader gets the same items."""
     url = LC_PORTAL + "index.html"
@@ -152,19 +191,28 @@ def test_liaocheng_portal_reads_the_same_with_the_sources_own_platform() -> None
     assert by_trs.next_pages == []
 
 
-def test_liaocheng_portal_has_one_page() -> None:
-    assert listing("liaocheng", LC_PORTAL + "index.html").next_pages == []
+def test_liaocheng_portal_has_two_pages() -> None:
+    first = listing("liaocheng", LC_PORTAL + "index.html")
+    assert first.next_pages == [LC_PORTAL + "index_2.html"]
+    assert first.total_pages == 2
+    assert listing("liaocheng", LC_PORTAL + "index_2.html").next_pages == []
 
 
 def test_liaocheng_bulletin_filter() -> None:
     keep_hotline = (True, "hotline figures (热线)")
     assert verdicts(listing("liaocheng", LC + "index.html")) == [
+        notice("公示"),
+        notice("招聘"),
+        notice("会议"),
+        notice("值班"),
+    ]
+    assert verdicts(listing("liaocheng", LC + "index_1.html")) == [
         keep_hotline,
         NO_WORD,
         notice("培训"),
         NO_WORD,
     ]
-    assert verdicts(listing("liaocheng", LC + "index_1.html")) == [
+    assert verdicts(listing("liaocheng", LC + "index_2.html")) == [
         keep_hotline,
         notice("值班"),
         keep_hotline,
@@ -176,6 +224,7 @@ def test_liaocheng_bulletin_filter() -> None:
         NO_WORD,
         NO_WORD,
     ]
+    assert verdicts(listing("liaocheng", LC_PORTAL + "index_2.html")) == [NO_WORD] * 4
 
 
 def test_liaocheng_article_attachments_fj_block_and_table_pictures() -> None:
@@ -188,8 +237,13 @@ def test_liaocheng_article_attachments_fj_block_and_table_pictures() -> None:
     ]
 
 
-def test_liaocheng_seed_articles_have_no_attachments() -> None:
-    assert attachments("liaocheng", LC + "201507/t20150713_583247.html") == []
+def test_liaocheng_2015_article_links_its_tables_from_the_fj_block() -> None:
+    assert attachments("liaocheng", LC + "201507/t20150713_583247.html") == [
+        (LC + "201507/P020150713392614058732.xlsx", "6月份各承办单位办理来电情况.xlsx")
+    ]
+
+
+def test_liaocheng_portal_article_has_no_attachments() -> None:
     assert attachments("liaocheng", LC_PORTAL + "2020/0715/68532.html") == []
 
 
@@ -407,8 +461,10 @@ def test_hengdong_bulletin_filter() -> None:
     ]
 
 
-def test_hengdong_article_has_no_attachments() -> None:
-    assert attachments("hengdong", HD + "20201015/i2175342.html") == []
+def test_hengdong_article_links_its_tables_from_a_fujian_paragraph() -> None:
+    assert attachments("hengdong", HD + "20201015/i2175342.html") == [
+        (HD + "20201015/2175343.docx", "9月份群众诉求问题分类统计及成员单位工单办理情况.docx")
+    ]
 
 
 # --- tangshan: generic reader, /zhuzhan/12345zwfwbmrxtjsj/ (modelled pages, no figures) -------
@@ -589,11 +645,16 @@ def test_yichun_article_attachments_named_by_showname() -> None:
 
 # --- the fixtures and the bundled samples ------------------------------------------------------
 
-# The one edit made to each copied first page: its pager announces the hand-written second page.
+# The one edit made to each copied listing page: its pager announces the hand-written next page.
 PAGER_EDITS = {
     ("liaocheng", "www.liaocheng.gov.cn/zmhd/12345rxyb/index.html"): (
-        'createPageHTML(1, 0, "index", "html");',
         'createPageHTML(2, 0, "index", "html");',
+        'createPageHTML(3, 0, "index", "html");',
+        "gb18030",
+    ),
+    ("liaocheng", "www.liaocheng.gov.cn/zmhd/12345rxyb/index_1.html"): (
+        'createPageHTML(2, 1, "index", "html");',
+        'createPageHTML(3, 1, "index", "html");',
         "gb18030",
     ),
     ("zhanjiang", "www.zhanjiang.gov.cn/zwgk/12345rx/fxyp/index.html"): (
@@ -620,15 +681,49 @@ PAGER_EDITS = {
 SEED_COPIES = [
     ("liaocheng", "www.liaocheng.gov.cn/zmhd/12345rxyb/201507/t20150713_583247.html"),
     ("liaocheng", "www.zhongyuan-news.example/zhoubian/liaocheng/index.html"),
+    ("liaocheng", "www.zhongyuan-news.example/zhoubian/liaocheng/index_2.html"),
     ("liaocheng", "www.zhongyuan-news.example/zhoubian/liaocheng/2020/0715/68532.html"),
-    ("zhanjiang", "www.zhanjiang.gov.cn/zwgk/12345rx/fxyp/content/post_1398215.html"),
-    ("yueyang-yunxi", "www.yunxi.gov.cn/27310/27316/27345/content_1754829.html"),
     ("hengdong", "www.hengdong.gov.cn/zmhd/12345rx/gzjb/mytj/20201015/i2175342.html"),
 ]
 
+# The bundled samples print these attachment names without links (their files' content is not
+# known); the fixtures link them as the real sites do, to test the attachment readers.
+ZJ_FILES = "http://www.zhanjiang.gov.cn/attachment/0/417/"
+ZJ_NAMES = [
+    "1.湛江市12345市民服務熱線縣(市、區(qū))辦理情況統(tǒng)計表(2021年1月) .docx",
+    "2.湛江市12345市民服務熱線市直屬單位辦理情況統(tǒng)計表(2021年1月) .docx",
+    "3.湛江市12345市民服務熱線工單分類統(tǒng)計表(2021年1月).docx",
+    "4.湛江市12345市民服務熱線單位工單量前十統(tǒng)計表(2021年1月).docx",
+]
+ZJ_HREFS = [
+    "417362/1398216.docx",
+    "417363/1398217.docx",
+    "417364/1398218.docx",
+    "417365/1398219.docx",
+]
+YX_FILES = "/uploadfiles/202012/"
+YX_NAMES = [
+    "1.2020年第二季度12345熱線辦理情況.doc",
+    "2.2020年第二季度「市長信箱」「區長信箱」辦理情況.doc",
+]
+YX_HREFS = ["20201213101532471.doc", "20201213101533086.doc"]
+LINK_EDITS = {
+    ("zhanjiang", "www.zhanjiang.gov.cn/zwgk/12345rx/fxyp/content/post_1398215.html"): [
+        (
+            f"<p>{prefix}{name}</p>",
+            f'<p>{prefix}<a href="{ZJ_FILES}{href}" target="_blank">{name}</a></p>',
+        )
+        for prefix, name, href in zip(["附件:", "", "", ""], ZJ_NAMES, ZJ_HREFS, strict=True)
+    ],
+    ("yueyang-yunxi", "www.yunxi.gov.cn/27310/27316/27345/content_1754829.html"): [
+        (f"<p>{name}</p>", f'<p><a href="{YX_FILES}{href}" target="_blank">{name}</a></p>')
+        for name, href in zip(YX_NAMES, YX_HREFS, strict=True)
+    ],
+}
+
 
 @pytest.mark.parametrize(("slug", "path"), sorted(PAGER_EDITS))
-def test_first_pages_are_the_samples_with_only_the_pager_changed(slug: str, path: str) -> None:
+def test_listing_pages_are_the_samples_with_only_the_pager_changed(slug: str, path: str) -> None:
     before, after, charset = PAGER_EDITS[slug, path]
     fixture = (FIXTURES / slug / path).read_bytes()
     sample = (SAMPLE_SITES / path).read_bytes()
@@ -640,37 +735,61 @@ def test_seed_pages_are_byte_copies_of_the_samples(slug: str, path: str) -> None
     assert (FIXTURES / slug / path).read_bytes() == (SAMPLE_SITES / path).read_bytes()
 
 
+@pytest.mark.parametrize(("slug", "path"), sorted(LINK_EDITS))
+def test_seed_pages_are_the_samples_with_their_attachment_names_linked(
+    slug: str, path: str
+) -> None:
+    fixture = (FIXTURES / slug / path).read_text("utf-8")
+    sample = (SAMPLE_SITES / path).read_text("utf-8")
+    for unlinked, linked in LINK_EDITS[slug, path]:
+        assert fixture.count(linked) == 1
+        fixture = fixture.replace(linked, unlinked)
+    assert fixture == sample
+
+
 MANIFEST = yaml.safe_load((SAMPLES / "manifest.yml").read_text("utf-8"))
+
+
+def sample_listing_pages(entry: dict) -> list[dict]:
+    """A manifest listing's pages: the first (the entry) and its ``more_pages``."""
+    return [entry] + entry.get("more_pages", [])
 
 
 @pytest.mark.parametrize("entry", MANIFEST["listings"], ids=lambda entry: entry["url"])
 def test_bundled_sample_listings_read_as_the_manifest_says(entry: dict) -> None:
-    """The demo's listing pages give exactly the manifest's items (url, title, date)."""
+    """The demo's listing pages give exactly the manifest's items (url, title, date) and pages."""
     source = get_source(entry["source"])
     assert entry["url"] in source.listing_urls
-    data = (SAMPLES / entry["path"]).read_bytes()
-    page = platform_for(source, entry["url"]).parse_listing(
-        data, entry["url"], source, entry["content_type"]
-    )
-    expected = [
-        (item["url"], item["title"], date.fromisoformat(item["date"])) for item in entry["items"]
-    ]
-    assert triples(page) == expected
-    assert page.next_pages == []
+    pages = sample_listing_pages(entry)
+    for number, sample_page in enumerate(pages):
+        data = (SAMPLES / sample_page["path"]).read_bytes()
+        page = platform_for(source, sample_page["url"]).parse_listing(
+            data, sample_page["url"], source, entry["content_type"]
+        )
+        expected = [
+            (item["url"], item["title"], date.fromisoformat(item["date"]))
+            for item in sample_page["items"]
+        ]
+        assert triples(page) == expected
+        further = [later["url"] for later in pages[1:]] if number == 0 else []
+        assert page.next_pages == further
 
 
 @pytest.mark.parametrize("entry", MANIFEST["listings"], ids=lambda entry: entry["url"])
 def test_bundled_sample_listings_filter_keeps_exactly_the_bulletins(entry: dict) -> None:
-    kept = [is_bulletin_title(item["title"])[0] for item in entry["items"]]
-    assert kept == [item["bulletin"] for item in entry["items"]]
+    items = [item for page in sample_listing_pages(entry) for item in page["items"]]
+    kept = [is_bulletin_title(item["title"])[0] for item in items]
+    assert kept == [item["bulletin"] for item in items]
 
 
 @pytest.mark.parametrize("document", MANIFEST["documents"], ids=lambda doc: doc["url"])
 def test_bundled_sample_articles_list_their_linked_files(document: dict) -> None:
-    """Every attachment the manifest says a sample article links (absent_links) is found."""
+    """The sample articles link exactly the manifest's attachments (url, name)."""
     source = get_source(document["source"])
     data = (SAMPLES / document["path"]).read_bytes()
     found = platform_for(source, document["url"]).parse_attachments(
         data, document["url"], source, document["content_type"]
     )
-    assert [attachment.url for attachment in found] == document["absent_links"]
+    assert [(attachment.url, attachment.name) for attachment in found] == [
+        (attachment["url"], attachment["name"]) for attachment in document["attachments"]
+    ]
