@@ -274,11 +274,11 @@ def parse_bulletin(documents: list[DocumentInput]) -> Bulletin:
         metrics.extend(m for m in found.metrics if m.metric not in have)
         dimensions = {b.dimension for b in breakdowns}
         breakdowns.extend(b for b in found.breakdowns if b.dimension not in dimensions)
-    tables = [t for doc in read for t in doc.tables]
+    tables, duplicates = _distinct_tables([t for doc in read for t in doc.tables])
     if not any(b.dimension == "nature" for b in breakdowns):
         breakdowns.extend(nature_from_tables(tables))
     rows = unit_rows(tables)
-    checks = errors + run_checks(metrics, breakdowns) + table_checks(tables, rows)
+    checks = errors + duplicates + run_checks(metrics, breakdowns) + table_checks(tables, rows)
     checks += _ocr_checks(tables, rows)
     logger.debug("%s: %d metrics, %d breakdowns", article.name, len(metrics), len(breakdowns))
     return Bulletin(
@@ -298,6 +298,33 @@ def parse_bulletin(documents: list[DocumentInput]) -> Bulletin:
         documents=[d.name for d in read if d.name],
         source_meta=meta,
     )
+
+
+def _distinct_tables(tables: list[Table]) -> tuple[list[Table], list[Check]]:
+    """The tables without repeats: an attachment often carries the article's own tables again,
+    and archiving both would count every unit twice. The first copy (the article's) is kept."""
+    seen: dict[tuple, Table] = {}
+    kept: list[Table] = []
+    checks: list[Check] = []
+    for table in tables:
+        key = (
+            tuple(" ".join(h.split()) for h in table.header),
+            tuple(tuple("".join(c.split()) for c in row) for row in table.rows),
+        )
+        first = seen.get(key)
+        if first is None:
+            seen[key] = table
+            kept.append(table)
+            continue
+        checks.append(
+            Check(
+                f"duplicate_table:{table.title or len(kept)}",
+                "pass",
+                "info",
+                f"{table.document} repeats the table {first.title!r} of {first.document}: kept once",
+            )
+        )
+    return kept, checks
 
 
 def _ocr_checks(tables: list[Table], rows: list[UnitRow]) -> list[Check]:

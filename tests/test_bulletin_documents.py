@@ -139,3 +139,19 @@ def test_a_confirmed_ocr_table_keeps_its_values() -> None:
     (check,) = _ocr_checks([table], rows)
     assert check.status == "pass"
     assert [r.value for r in rows] == [12, 38, 50]
+
+
+def test_an_attachment_repeating_the_articles_table_is_kept_once() -> None:
+    pytest.importorskip("parsers.docx")
+    page = HENGDONG_PAGE.read_bytes()
+    docx = (
+        Path(__file__).parent / "fixtures" / "documents" / "hengdong_2020-09_tables.docx"
+    ).read_bytes()
+    alone = parse_bulletin([DocumentInput(HENGDONG_PAGE.name, page, "text/html")])
+    both = parse_bulletin(
+        [DocumentInput(HENGDONG_PAGE.name, page, "text/html"), DocumentInput("tables.docx", docx)]
+    )
+    assert len(both.tables) == len(alone.tables) == 2
+    assert len(both.unit_rows) == len(alone.unit_rows)
+    assert all(t.document == HENGDONG_PAGE.name for t in both.tables)
+    assert len([c for c in both.checks if c.check.startswith("duplicate_table:")]) == 2
