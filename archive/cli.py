@@ -272,6 +272,9 @@ def sources_check(slugs: tuple[str, ...], mirror: Path | None, as_json: bool) ->
         sys.exit(1)
 
 
+MIRROR_MIN_INTERVAL = 0.02
+
+
 class _fetcher:
     """A Fetcher for the live sites, or for a mirror directory served on loopback (context manager)."""
 
@@ -289,6 +292,8 @@ class _fetcher:
         if self.mirror is not None:
             self.server = MirrorServer(self.mirror).__enter__()
             options["mirror"] = self.server.base_url
+            # The mirror is our own loopback server: the per-host pause is for government servers.
+            options["min_interval"] = MIRROR_MIN_INTERVAL
         if self.min_interval is not None:
             options["min_interval"] = self.min_interval
         self.fetcher = Fetcher(**options)
@@ -400,7 +405,7 @@ def demo(db_path: Path, host: str, port: int, no_serve: bool) -> None:
     mirrored = [
         s.slug for s in all_sources() if all((sites / h).is_dir() for h in _listing_hosts(s))
     ]
-    reports = _run_refresh(db_path, tuple(mirrored), sites, False, True, False, min_interval=0.05)
+    reports = _run_refresh(db_path, tuple(mirrored), sites, False, True, False)
     if any(r.error for r in reports):
         sys.exit(2)
     if not no_serve:
