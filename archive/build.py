@@ -104,3 +104,51 @@ def build_from_manifest(db_path: Path, samples_dir: Path) -> BuildReport:
     with db.conn:
         db.execute("INSERT INTO bulletins_fts(bulletins_fts) VALUES('optimize')")
     return report
+
+
+def rebuild_from_store(db_path: Path) -> BuildReport:
+    """Parse every archived bulletin again from its stored documents (raw/ beside archive.db).
+
+    For re-applying an improved parser: the documents are the unedited bodies the
+    refreshes stored; each bulletin's rows are replaced in one transaction.
+    """
+    from parsers import DocumentInput, parse_bulletin
+
+    db = sqlite_utils.Database(db_path)
+    archive_db.ensure_db_shape(db)
+    root = Path(db_path).resolve().parent
+    names = {row["slug"]: row["name"] for row in db.query("select slug, name from sources")}
+    report = BuildReport()
+    for row in list(db.query("select id, source, url, title from bulletins order by id")):
+        stored = list(
+            db.query(
+                "select bd.name, d.id, d.path, d.content_type from bulletin_documents bd"
+                " join documents d on d.id = bd.document_id where bd.bulletin_id = ?"
+                " order by bd.role != 'article', bd.name",
+                [row["id"]],
+            )
+        )
+        try:
+            inputs = [
+                DocumentInput(d["name"], (root / d["path"]).read_bytes(), d["content_type"])
+                for d in stored
+            ]
+            bulletin = parse_bulletin(inputs)
+        except (OSError, ParseError) as exc:
+            report.failures.append(f"{row['id']}: {exc}")
+            continue
+        report.documents += len(stored)
+        bulletin.issuer = names.get(row["source"], bulletin.issuer)
+        bulletin.title = bulletin.title or row["title"]
+        archive_db.write_bulletin(
+            db,
+            bulletin,
+            bulletin_id=row["id"],
+            source=row["source"],
+            url=row["url"],
+            document_ids={d["name"]: d["id"] for d in stored},
+        )
+        report.bulletins += 1
+    with db.conn:
+        db.execute("INSERT INTO bulletins_fts(bulletins_fts) VALUES('optimize')")
+    return report

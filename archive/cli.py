@@ -134,14 +134,22 @@ def _print_summary(path: Path, bulletin: Bulletin) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Directory holding manifest.yml and the stored documents.",
 )
-def build(db_path: Path, samples_dir: Path) -> None:
-    """Build archive.db from the stored documents (by default the bundled samples).
+@click.option(
+    "--from-store",
+    is_flag=True,
+    help="Parse every archived bulletin again from the raw store beside the database (after a parser change).",
+)
+def build(db_path: Path, samples_dir: Path, from_store: bool) -> None:
+    """Build archive.db from stored documents: the bundled samples' manifest, or with --from-store the raw store.
 
     Safe to run again: each bulletin's rows are replaced in one transaction, so
     two runs give the same database. A document that fails to parse is reported
     and skipped; what is already archived for it stays. Exit code 1 when any failed.
     """
-    report = build_module.build_from_manifest(db_path, samples_dir)
+    if from_store:
+        report = build_module.rebuild_from_store(db_path)
+    else:
+        report = build_module.build_from_manifest(db_path, samples_dir)
     for failure in report.failures:
         click.echo(f"error: {failure}", err=True)
     click.echo(

@@ -70,3 +70,29 @@ def test_sources_check_against_the_mirror() -> None:
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)
     assert (row["ok"], row["bulletins"], row["newest"]) == (True, 1, "2020-10-15")
+
+
+def test_build_from_store_gives_back_the_refreshed_archive(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    assert CliRunner().invoke(cli, ["demo", "--db", str(db), "--no-serve"]).exit_code == 0
+
+    def dump() -> list[str]:
+        conn = sqlite3.connect(db)
+        tables = [
+            "bulletins",
+            "metrics",
+            "breakdowns",
+            "bulletin_tables",
+            "unit_rows",
+            "checks",
+            "bulletin_documents",
+        ]
+        return [
+            f"{t}:{row}" for t in tables for row in conn.execute(f"select * from {t} order by 1")
+        ]
+
+    before = dump()
+    result = CliRunner().invoke(cli, ["build", "--db", str(db), "--from-store"])
+    assert result.exit_code == 0, result.output
+    assert "5 bulletins" in result.output
+    assert dump() == before
