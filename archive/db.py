@@ -4,7 +4,8 @@ Layout (every column is described in metadata.yml):
 
 - ``sources``: one row per publishing hotline (slug, name, level, ...).
 - ``documents``: one row per stored file version, content-addressed: id = sha256 of the bytes.
-- ``bulletins``: one row per parsed bulletin, with its period and normalised text.
+- ``bulletins``: one row per parsed bulletin, with its period and normalised text, and a copy
+  of its source's province and level (so that Datasette can facet on them).
 - ``bulletin_documents``: which documents (article, attachments) a bulletin was read from.
 - ``metrics``, ``breakdowns``, ``bulletin_tables``, ``unit_rows``, ``checks``: what the parser
   found, one row per figure / category / table / table cell / check.
@@ -42,6 +43,9 @@ logger = logging.getLogger(__name__)
 SOURCE_LEVELS = ("province", "prefecture", "district", "county")
 DOCUMENT_FORMATS = ("html", "txt", "pdf", "docx", "doc", "xls", "xlsx", "image")
 COMPARISON_VIEW = "bulletin_comparison"
+# Fields of a bulletin's source copied onto the bulletins row (for facets); kept in step by
+# upsert_source, write_bulletin and ensure_db_shape.
+SOURCE_COPIED_FIELDS = ("province", "level")
 FTS_COLUMNS = ("title", "text")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -107,6 +111,8 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
         columns={
             "id": str,
             "source": str,
+            "province": str,
+            "level": str,
             "url": str,
             "title": str,
             "issuer": str,
@@ -130,6 +136,8 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
         not_null=("source",),
         indexes=(
             ("source",),
+            ("province",),
+            ("level",),
             ("period_type",),
             ("period_start",),
             ("year",),
@@ -300,6 +308,8 @@ def comparison_view_sql(metrics: Mapping[str, Mapping[str, str]] | None = None) 
         "  b.id AS bulletin_id,",
         "  b.source AS source,",
         "  s.name AS source_name,",
+        "  b.province AS province,",
+        "  b.level AS level,",
         "  b.issuer AS issuer,",
         "  b.period_type AS period_type,",
         "  b.period_label AS period_label,",
@@ -358,6 +368,28 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
             list(FTS_COLUMNS), tokenize="trigram", create_triggers=True, replace=True
         )
         db.create_view(COMPARISON_VIEW, comparison_view_sql(), replace=True)
+        _copy_source_fields(db)
+
+
+def _copy_source_fields(db: sqlite_utils.Database, slug: str | None = None) -> None:
+    """Copy each source's province and level onto its bulletins where they differ.
+
+    Datasette facets only on a table's own columns, so bulletins keep a copy; only rows that
+    differ are touched, so running it again changes nothing (and re-indexes nothing).
+    """
+    assignments = ", ".join(
+        f"{c} = (SELECT s.{c} FROM sources AS s WHERE s.slug = bulletins.source)"
+        for c in SOURCE_COPIED_FIELDS
+    )
+    differs = " OR ".join(
+        f"{c} IS NOT (SELECT s.{c} FROM sources AS s WHERE s.slug = bulletins.source)"
+        for c in SOURCE_COPIED_FIELDS
+    )
+    sql = f"UPDATE bulletins SET {assignments} WHERE ({differs})"
+    if slug is None:
+        db.execute(sql)
+    else:
+        db.execute(sql + " AND source = ?", [slug])
 
 
 def _require_shape(db: sqlite_utils.Database) -> None:
@@ -409,6 +441,7 @@ def upsert_source(db: sqlite_utils.Database, source: dict) -> None:
     _enable_foreign_keys(db)
     with db.atomic():
         db.execute(_upsert_sql("sources", given, ["slug"], update), {c: source[c] for c in given})
+        _copy_source_fields(db, slug)
 
 
 def upsert_document(
@@ -546,11 +579,16 @@ def _bulletin_rows(
 
     period = bulletin.period
     ingested = [stored[d][1] for d in doc_ids if stored[d][1]]
+    province, level = db.execute(
+        "SELECT province, level FROM sources WHERE slug = ?", [source]
+    ).fetchone()
     rows: dict[str, list[dict[str, Any]]] = {
         "bulletins": [
             {
                 "id": bulletin_id,
                 "source": source,
+                "province": province,
+                "level": level,
                 "url": url,
                 "title": bulletin.title,
                 "issuer": bulletin.issuer,

@@ -141,7 +141,9 @@ def test_metric_keys_documented() -> None:
 
 
 def test_facets_name_real_columns(db_path: Path) -> None:
-    assert ARCHIVE["tables"]["bulletins"]["facets"] == ["source", "period_type", "year"]
+    bulletin_facets = ["source", "province", "level", "period_type", "year"]
+    assert ARCHIVE["tables"]["bulletins"]["facets"] == bulletin_facets
+    assert ARCHIVE["tables"]["bulletin_comparison"]["facets"] == bulletin_facets
     objects = archive_objects(db_path)
     for name, meta in ARCHIVE["tables"].items():
         for facet in meta.get("facets", []):
@@ -206,7 +208,66 @@ def test_datasette_serves_metadata_and_queries(db_path: Path) -> None:
         return out
 
     result = asyncio.run(fetch())
-    assert set(result["facets"]["facet_results"]) == {"source", "period_type", "year"}
+    facets = result["facets"]["facet_results"]
+    assert set(facets) == {"source", "province", "level", "period_type", "year"}
+    assert [(v["value"], v["count"]) for v in facets["province"]["results"]] == [("山东", 1)]
+    assert [(v["value"], v["count"]) for v in facets["level"]["results"]] == [("prefecture", 1)]
     assert [r["id"] for r in result["search"]["rows"]] == ["liaocheng-2020-Q2"]
     assert [r["bulletin_id"] for r in result["query"]["rows"]] == ["liaocheng-2020-Q2"]
     assert [r["requests_total"] for r in result["view"]["rows"]] == [388275]
+
+
+AGREED_QUERIES = {
+    "metric_across_sources",
+    "source_series",
+    "units_most_overdue",
+    "topics_rising",
+    "failed_checks",
+    "search_text",
+    "provenance",
+}
+NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def test_canned_queries_read_only_and_documented() -> None:
+    queries = ARCHIVE["queries"]
+    assert set(queries) == AGREED_QUERIES
+    for name, query in queries.items():
+        assert not query.get("write"), name
+        assert "allow" not in query, name
+        assert query["sql"].lstrip().lower().startswith(("select", "with")), name
+        assert described(query.get("title")), name
+        assert described(query.get("description")), name
+        # Literal strings in the SQL ('/-/raw/', '%分类%') hold no parameters.
+        parameters = set(NAMED_PARAMETER.findall(re.sub(r"'[^']*'", "''", query["sql"])))
+        assert set(query.get("params", [])) == parameters, name
+        if parameters:
+            assert "Example" in query["description"] and "例" in query["description"], name
+
+
+def test_home_page_text() -> None:
+    home = METADATA["description_html"]
+    assert described(home)
+    for text in ("How to cite", "如何引用", "derived = 1", "not been verified", "/-/raw/"):
+        assert text in home, text
+    for name in AGREED_QUERIES:
+        assert f'href="archive/{name}' in home, name
+    assert 'href="-/dashboards/hotline"' in home
+
+
+def test_dashboard_has_a_line_chart_and_a_bar_chart() -> None:
+    dashboard = METADATA["plugins"]["datasette-dashboards"]["hotline"]
+    charts = dashboard["charts"]
+    marks = {
+        name: chart["display"]["mark"]["type"]
+        for name, chart in charts.items()
+        if chart["library"] == "vega-lite"
+    }
+    assert marks["metric_over_time"] == "line"
+    assert "bar" in {marks["latest_ranking"], marks["units_overdue"]}
+    assert {chart.get("db") for chart in charts.values() if "query" in chart} == {"archive"}
+    for name, chart in charts.items():
+        if "query" in chart:
+            assert chart["query"].lstrip().lower().startswith(("select", "with")), name
+    for row in dashboard["layout"]:
+        assert set(row) <= set(charts)
