@@ -18,7 +18,7 @@ from parsers.bulletin import DocumentInput, parse_bulletin
 from parsers.model import Bulletin
 
 from . import build as build_module
-from .paths import METADATA, REPO_ROOT, SAMPLES_DIR
+from .paths import METADATA, SAMPLES_DIR
 from .refresh import platform_module, source_row
 
 logger = logging.getLogger(__name__)
@@ -164,31 +164,54 @@ def build(db_path: Path, samples_dir: Path, from_store: bool) -> None:
 @click.option(
     "--db", "db_path", default="archive.db", show_default=True, type=click.Path(path_type=Path)
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="0.0.0.0 to listen on every interface."
+)
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--metadata", default=str(METADATA), show_default=True, type=click.Path(exists=True))
-def serve(db_path: Path, host: str, port: int, metadata: str) -> None:
-    """Serve archive.db with Datasette, with its metadata (descriptions, facets, queries)."""
+@click.option(
+    "--setting",
+    "extra_settings",
+    type=(str, str),
+    multiple=True,
+    help="A further Datasette setting, e.g. --setting base_url /hotline/ (repeatable).",
+)
+def serve(
+    db_path: Path,
+    host: str,
+    port: int,
+    metadata: str,
+    extra_settings: tuple[tuple[str, str], ...] = (),
+) -> None:
+    """Serve archive.db read-only with Datasette: metadata, canned queries, dashboard, raw copies.
+
+    The database is opened immutable, SQL has a time limit, the site's own plugins
+    (archive/datasette_plugins: raw copies at /-/raw/<sha256>, provenance links) and the
+    installed ones (datasette-dashboards, datasette-vega, datasette-block-robots) are loaded.
+    """
+    from .datasette_plugins import PLUGINS_DIR
+
     if not db_path.exists():
         raise click.ClickException(f"{db_path} does not exist: run `hotline build` first")
-    args = [
-        sys.executable,
-        "-m",
-        "datasette",
-        "serve",
-        str(db_path),
-        "--metadata",
-        metadata,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--setting",
-        "sql_time_limit_ms",
-        "3000",
-    ]
+    if db_path.stem != "archive":
+        # Datasette names the database after the file; metadata.yml describes "archive".
+        click.echo(
+            f"warning: {db_path.name} is served as database {db_path.stem!r}; the descriptions,"
+            " queries and dashboard of metadata.yml are for archive.db",
+            err=True,
+        )
+    settings = {"sql_time_limit_ms": 3000, "max_returned_rows": 1000, "allow_download": "on"}
+    settings.update(dict(extra_settings))
+    args = [sys.executable, "-m", "datasette", "serve", "-i", str(db_path.resolve())]
+    args += ["--metadata", str(Path(metadata).resolve()), "--plugins-dir", str(PLUGINS_DIR)]
+    args += ["--host", host, "--port", str(port)]
+    for name, value in settings.items():
+        args += ["--setting", name, str(value)]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"Serving {db_path} at http://{shown}:{port}/ (Ctrl-C to stop)")
     logger.info("starting Datasette: %s", " ".join(args))
-    os.chdir(REPO_ROOT)
+    # execv replaces the process: what is still buffered would be lost.
+    sys.stdout.flush()
     os.execv(sys.executable, args)
 
 
