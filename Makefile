@@ -6,12 +6,14 @@ DB ?= archive.db
 HOST ?= 127.0.0.1
 PORT ?= 8001
 
-# Debian packages the document readers need: LibreOffice converts DOC/WPS/XLS, tesseract reads
-# tables published as pictures, poppler renders fixtures, Noto CJK gives LibreOffice Chinese glyphs.
+# Debian packages: LibreOffice converts DOC/WPS/XLS, tesseract reads tables published as pictures,
+# poppler renders fixtures, Noto CJK gives LibreOffice and the screenshots Chinese glyphs, and
+# chromium is the browser the Playwright tests drive (through executable_path: never run
+# `playwright install`, which downloads a browser and fails here).
 DEB_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr tesseract-ocr-chi-sim \
-	poppler-utils fonts-noto-cjk antiword
+	poppler-utils fonts-noto-cjk antiword chromium
 
-.PHONY: run test setup debian-deps accuracy bench lint format build serve clean
+.PHONY: run test test-browser setup debian-deps accuracy bench lint format build serve clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -63,5 +65,9 @@ format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+## Only the real-browser tests (screenshots in test-output/screenshots/).
+test-browser: setup
+	$(VENV)/bin/pytest -q -m browser tests/browser
+
 clean:
-	rm -rf $(VENV) $(DB) *.egg-info
+	rm -rf $(VENV) $(DB) *.egg-info test-output raw

@@ -1,0 +1,1 @@
+"""Real-browser tests of the published site (Playwright driving Debian's Chromium)."""
