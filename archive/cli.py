@@ -202,6 +202,7 @@ def serve(
         )
     settings = {"sql_time_limit_ms": 3000, "max_returned_rows": 1000, "allow_download": "on"}
     settings.update(dict(extra_settings))
+    _checkpoint(db_path)
     args = [sys.executable, "-m", "datasette", "serve", "-i", str(db_path.resolve())]
     args += ["--metadata", str(Path(metadata).resolve()), "--plugins-dir", str(PLUGINS_DIR)]
     args += ["--host", host, "--port", str(port)]
@@ -213,6 +214,21 @@ def serve(
     # execv replaces the process: what is still buffered would be lost.
     sys.stdout.flush()
     os.execv(sys.executable, args)
+
+
+def _checkpoint(db_path: Path) -> None:
+    """Fold the write-ahead log into the database file: an immutable reader never reads the log,
+    so rows still in archive.db-wal would be invisible to Datasette."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(db_path)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        click.echo(f"warning: could not checkpoint {db_path}: {exc}", err=True)
 
 
 def _selected_sources(slugs: tuple[str, ...]) -> list:

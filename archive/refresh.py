@@ -297,4 +297,6 @@ def refresh(
     if parse:
         with refresher.db.conn:
             refresher.db.execute("INSERT INTO bulletins_fts(bulletins_fts) VALUES('optimize')")
+    refresher.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    refresher.db.close()
     return reports

@@ -96,3 +96,21 @@ def test_build_from_store_gives_back_the_refreshed_archive(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert "5 bulletins" in result.output
     assert dump() == before
+
+
+def test_serve_folds_the_write_ahead_log_into_the_file(tmp_path: Path, monkeypatch) -> None:
+    """Datasette opens the archive immutable and never reads archive.db-wal: serve checkpoints first."""
+    import sqlite_utils
+
+    from archive import cli as cli_module
+
+    db_path = tmp_path / "archive.db"
+    db = sqlite_utils.Database(db_path)
+    db.enable_wal()
+    db["t"].insert({"x": 1})  # the connection stays open: the row is in the log, not the file
+    started: list[list[str]] = []
+    monkeypatch.setattr(cli_module.os, "execv", lambda exe, args: started.append(args))
+    assert CliRunner().invoke(cli, ["serve", "--db", str(db_path)]).exit_code == 0
+    assert started
+    immutable = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    assert immutable.execute("select x from t").fetchall() == [(1,)]
