@@ -45,6 +45,10 @@ OTHER_FORMATS = {
 }
 
 
+# A bulletin is a few thousand characters and reading costs ~1.5 s per million: a text
+# this long (a log, a dump, a whole archive in one file) is refused, not read for minutes.
+MAX_TEXT_CHARS = 2_000_000
+
 _IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")
 
 
@@ -210,7 +214,17 @@ def read_document(doc: DocumentInput) -> ReadDocument:
     if not doc.data.strip():
         raise ParseError(f"{label}: empty document")
     fmt = detect_format(doc.data, doc.name, doc.content_type)
-    raw_text, tables, meta, title, ocr = _read_format(doc, fmt)
+    try:
+        raw_text, tables, meta, title, ocr = _read_format(doc, fmt)
+    except ParseError as error:
+        if label in str(error):
+            raise
+        # Every message names its document: a batch reports many failures at once.
+        raise type(error)(f"{label}: {error}") from error
+    if len(raw_text) > MAX_TEXT_CHARS:
+        raise ParseError(
+            f"{label}: {len(raw_text)} characters of text, over the limit of {MAX_TEXT_CHARS}"
+        )
     if not raw_text.strip() and not tables:
         raise ParseError(f"{label}: no text found")
     normalised = normalize_text(raw_text)

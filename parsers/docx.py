@@ -46,6 +46,7 @@ from .errors import ParseError
 from .grid import joined_header, printed_rows
 from .model import ExtractedDocument, Table
 from .normalize import parse_cell_number
+from .zipcheck import check_stated_sizes
 
 logger = logging.getLogger(__name__)
 
@@ -495,6 +496,9 @@ def read_docx(
     name = document or "DOCX document"
     archive = _open_zip(data, name, max_bytes, max_unzipped_bytes)
     _refuse_dtds(archive, name)
+    # After the DTD scan, which reports a member failing its CRC as corrupt: this catches
+    # the member whose stated size and CRC are those of its first bytes only.
+    check_stated_sizes(data, archive, name)
     try:
         word = docx.Document(io.BytesIO(data))
     except (

@@ -14,9 +14,10 @@ import codecs
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
 from .errors import ParseError
 from .grid import joined_header, printed_rows
@@ -24,6 +25,14 @@ from .model import Table
 from .normalize import parse_cell_number
 
 logger = logging.getLogger(__name__)
+
+# Parsing costs ~1.2 s and ~40 MB of memory per MB of markup: the cap bounds both (~25 s,
+# ~1 GB), far above any bulletin page (well under 1 MB).
+MAX_PAGE_BYTES = 20 * 1024 * 1024
+# The parse tree costs ~1.4 KB per element: a flood of tiny tags ("<b>" * 5,000,000) would
+# take gigabytes from a page under the byte cap. Bulletin pages hold a few thousand.
+MAX_TAGS = 100_000
+_TAG_START = re.compile(r"<[A-Za-z]")
 
 
 @dataclass
@@ -337,23 +346,27 @@ _MIN_BODY_CHARS = 10
 def _text_lengths(root: Tag) -> dict[int, tuple[int, int]]:
     """For every tag under root (by id): (characters of text, characters of link text)."""
     lengths: dict[int, tuple[int, int]] = {}
-
-    def visit(node: Tag, in_link: bool) -> tuple[int, int]:
-        total = links = 0
-        for child in node.children:
-            if isinstance(child, Tag):
-                child_total, child_links = visit(child, in_link or child.name == "a")
-            elif type(child) is NavigableString:
-                child_total = len(_SPACES.sub("", child))
-                child_links = child_total if in_link else 0
-            else:
-                continue
-            total += child_total
-            links += child_links
-        lengths[id(node)] = (total, links)
-        return total, links
-
-    visit(root, root.name == "a")
+    # An explicit stack, not recursion: broken pages nest thousands of unclosed tags deep.
+    # Each entry: the tag, its children still to visit, whether inside a link, its sums.
+    stack: list[tuple[Tag, Iterator[PageElement], bool, list[int]]] = [
+        (root, iter(root.children), root.name == "a", [0, 0])
+    ]
+    while stack:
+        node, children, in_link, sums = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            lengths[id(node)] = (sums[0], sums[1])
+            if stack:
+                parent_sums = stack[-1][3]
+                parent_sums[0] += sums[0]
+                parent_sums[1] += sums[1]
+        elif isinstance(child, Tag):
+            stack.append((child, iter(child.children), in_link or child.name == "a", [0, 0]))
+        elif type(child) is NavigableString:
+            count = len(_SPACES.sub("", child))
+            sums[0] += count
+            sums[1] += count if in_link else 0
     return lengths
 
 
@@ -392,6 +405,26 @@ def _pick_largest(candidates: list[Tag], lengths: dict[int, tuple[int, int]]) ->
     return max(usable, key=lambda t: _own_text_length(lengths, t))
 
 
+def _simple_selector_matches(root: Tag, selectors: list[str]) -> list[Tag]:
+    """``root.select(selector)`` for each simple selector (".class", "#id" or a tag name) in
+    turn, concatenated, from one walk of the tree: one ``select`` per selector costs a walk
+    each, which on a large page is most of the parse."""
+    indexes: dict[tuple[str, str], list[int]] = {}
+    for index, selector in enumerate(selectors):
+        kind = selector[0] if selector[0] in ".#" else ""
+        indexes.setdefault((kind, selector.lstrip(".#")), []).append(index)
+    found: list[list[Tag]] = [[] for _ in selectors]
+    for tag in root.find_all(True):
+        keys = [(".", word) for word in (tag.get("class") or [])]
+        ident = tag.get("id")
+        if isinstance(ident, str):
+            keys.append(("#", ident))
+        keys.append(("", tag.name))
+        for index in sorted({i for key in keys for i in indexes.get(key, ())}):
+            found[index].append(tag)
+    return [tag for matches in found for tag in matches]
+
+
 def _find_body(soup: BeautifulSoup, html: str) -> tuple[Tag, str, str]:
     """The article body element, the page text before it, and the rule that found it."""
     markers = _CONTENT_MARKERS.search(html)
@@ -422,7 +455,7 @@ def _find_body(soup: BeautifulSoup, html: str) -> tuple[Tag, str, str]:
                 if outer_own > 1.2 * _own_text_length(lengths, body) + 50:
                     body = outer
     if body is None:
-        generic = [tag for selector in _GENERIC_BODY_SELECTORS for tag in page.select(selector)]
+        generic = _simple_selector_matches(page, _GENERIC_BODY_SELECTORS)
         found = _pick_largest(generic, lengths)
         if found is not None:
             body, rule = _tighten(found, lengths), "article container"
@@ -494,10 +527,21 @@ class _Renderer:
         self._link_chars = 0
 
     def walk(self, node: Tag, in_link: bool = False) -> None:
-        for child in node.children:
-            if type(child) is NavigableString:
+        # An explicit stack, not recursion: broken pages nest thousands of unclosed tags deep.
+        # Each entry: the children still to visit, whether inside a link, flush when done.
+        stack: list[tuple[Iterator[PageElement], bool, bool]] = [
+            (iter(node.children), in_link, False)
+        ]
+        while stack:
+            children, link, block = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if block:
+                    self.flush()
+            elif type(child) is NavigableString:
                 self._parts.append(str(child))
-                if in_link:
+                if link:
                     self._link_chars += len(_SPACES.sub("", child))
             elif isinstance(child, Tag):
                 name = child.name
@@ -507,11 +551,10 @@ class _Renderer:
                     self.flush()
                     self.table(child)
                 elif name in _INLINE_TAGS or ":" in name:
-                    self.walk(child, in_link or name == "a")
+                    stack.append((iter(child.children), link or name == "a", False))
                 else:
                     self.flush()
-                    self.walk(child, in_link)
-                    self.flush()
+                    stack.append((iter(child.children), link, True))
 
     def table(self, element: Tag) -> None:
         parsed = _read_table(element)
@@ -550,12 +593,23 @@ def _own_rows(table: Tag) -> list[Tag]:
     return [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
 
 
+def _in_head(tr: Tag, table: Tag) -> bool:
+    """Whether the row is in its table's <thead> (the search stops at the table: a page
+    nested thousands of tags deep must not be walked up for every row)."""
+    for parent in tr.parents:
+        if parent is table:
+            return False
+        if parent.name == "thead":
+            return True
+    return False
+
+
 def _build_grid(table: Tag) -> list[list[_Cell | None]]:
     """Resolve rowspan/colspan into a full grid; spanned positions share one _Cell."""
     rows = _own_rows(table)
     grid: list[list[_Cell | None]] = [[] for _ in rows]
     for r, tr in enumerate(rows):
-        in_head = tr.find_parent("thead") is not None
+        in_head = _in_head(tr, table)
         c = 0
         for td in tr.find_all(["td", "th"], recursive=False):
             while c < len(grid[r]) and grid[r][c] is not None:
@@ -893,11 +947,27 @@ def _published(meta: dict[str, str], before_body: str, page_text: str) -> str | 
 # --- entry point ---------------------------------------------------------------------
 
 
+def _more_tags_than(html: str, limit: int) -> bool:
+    """Whether the markup opens more than ``limit`` tags (counting stops past the limit)."""
+    for count, _ in enumerate(_TAG_START.finditer(html), start=1):
+        if count > limit:
+            return True
+    return False
+
+
 def extract_html(
     data: bytes, http_charset: str | None = None, document: str | None = None
 ) -> HtmlDocument:
     """Decode a bulletin page and extract its title, meta, date, body text and tables."""
-    html, charset = decode_html(data, http_charset)
+    label = document or "HTML page"
+    if len(data) > MAX_PAGE_BYTES:
+        raise ParseError(f"{label}: {len(data)} bytes, over the limit of {MAX_PAGE_BYTES} bytes")
+    try:
+        html, charset = decode_html(data, http_charset)
+    except ParseError as error:
+        raise ParseError(f"{label}: {error}") from None
+    if _more_tags_than(html, MAX_TAGS):
+        raise ParseError(f"{label}: more than {MAX_TAGS} tags (a bulletin page has a few thousand)")
     soup = BeautifulSoup(html, "lxml")
     meta = _read_meta(soup)
     title = _page_title(soup, meta)
@@ -928,5 +998,5 @@ def extract_html(
         )
     text = "\n".join(line.text for line in lines)
     if not text:
-        raise ParseError("no article text found on the page")
+        raise ParseError(f"{label}: no article text found on the page")
     return HtmlDocument(title, meta, published, text, tables, charset)

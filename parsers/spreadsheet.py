@@ -30,12 +30,15 @@ from typing import Any
 
 from .errors import ParseError
 from .model import ExtractedDocument, Table
+from .zipcheck import check_stated_sizes
 
 logger = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_CELLS = 2_000_000
+# Rows are read one by one even when empty (~7 us each): two full sheets' worth is ~15 s.
+MAX_ROWS = 2_000_000
 MAX_COMPRESSION_RATIO = 100
 # Small parts cannot bomb; XML of empty styled cells legitimately compresses very well.
 _RATIO_CHECK_MIN_BYTES = 1024 * 1024
@@ -51,6 +54,7 @@ _MAX_TITLE_CHARS = 60
 
 # Cells (<c>), shared strings (<si>) and merged ranges, with or without a namespace prefix.
 _COUNTED_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,20}:)?(?:c|si|mergeCell)[\s/>]")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,20}:)?row[\s/>]")
 _TAG_OVERLAP = 40
 _DTD_MARKERS = tuple(
     marker.encode(codec)
@@ -408,23 +412,24 @@ def _looks_like_xml(head: bytes) -> bool:
     return head.lstrip(b" \t\r\n\x00").startswith(b"<")
 
 
-def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> int:
-    """Count cells in one XML part, refusing a DTD (entities are how XML bombs work)."""
-    count = 0
+def _scan_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> tuple[int, int]:
+    """Count cells and rows in one XML part, refusing a DTD (entities are how XML bombs work)."""
+    count = rows = 0
     tail = b""
     with archive.open(info) as member:
         first = True
         while chunk := member.read(1 << 20):
             if first and not _looks_like_xml(chunk[:1024]):
-                return 0  # an image or other binary part: no XML parser reads it
+                return 0, 0  # an image or other binary part: no XML parser reads it
             first = False
             buffer = tail + chunk
             if any(marker in buffer for marker in _DTD_MARKERS):
                 raise ParseError(f"{label}: {info.filename} declares a DTD; refused")
             cut = max(len(buffer) - _TAG_OVERLAP, 0)
             count += sum(1 for m in _COUNTED_TAG.finditer(buffer) if m.start() < cut)
+            rows += sum(1 for m in _ROW_TAG.finditer(buffer) if m.start() < cut)
             tail = buffer[cut:]
-    return count + len(_COUNTED_TAG.findall(tail))
+    return count + len(_COUNTED_TAG.findall(tail)), rows + len(_ROW_TAG.findall(tail))
 
 
 def check_xlsx_archive(
@@ -457,13 +462,17 @@ def check_xlsx_archive(
             raise ParseError(
                 f"{label}: {info.filename} is compressed {ratio:.0f} to 1 (zip bomb?); refused"
             )
-    cells = 0
+    cells = rows = 0
     try:
         # Every part, whatever its name: the workbook's relationships decide what is parsed.
         for info in infos:
-            cells += _scan_member(archive, info, label)
+            member_cells, member_rows = _scan_member(archive, info, label)
+            cells += member_cells
+            rows += member_rows
             if cells > max_cells:
                 raise ParseError(f"{label}: more than {max_cells} cells; refused")
+            if rows > MAX_ROWS:
+                raise ParseError(f"{label}: more than {MAX_ROWS} rows; refused")
     except (
         zipfile.BadZipFile,
         zlib.error,
@@ -473,6 +482,9 @@ def check_xlsx_archive(
         NotImplementedError,
     ) as exc:
         raise ParseError(f"{label}: corrupt XLSX (zip) file: {exc}") from exc
+    # After the scan, which reports a member failing its CRC as corrupt: this catches the
+    # member whose stated size and CRC are those of its first bytes only.
+    check_stated_sizes(data, archive, label)
 
 
 def _xlsx_sheet(workbook: Any, worksheet: Any, label: str) -> _Sheet:
@@ -495,6 +507,9 @@ def _xlsx_sheet(workbook: Any, worksheet: Any, label: str) -> _Sheet:
             timedelta_formats=workbook._timedelta_formats,
         )
         for _row_index, row in parser.parse():
+            # openpyxl keeps the attributes of every formatted row (~500 bytes each), which
+            # nothing here reads: a million styled empty rows would hold half a gigabyte.
+            parser.row_dimensions.clear()
             for cell in row:
                 if cell["value"] is None:
                     continue
