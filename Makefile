@@ -70,4 +70,4 @@ test-browser: setup
 	$(VENV)/bin/pytest -q -m browser tests/browser
 
 clean:
-	rm -rf $(VENV) $(DB) *.egg-info test-output raw
+	rm -rf $(VENV) $(DB) *.egg-info test-output raw refresh-walks.json .hotline.lock

@@ -18,10 +18,23 @@ from parsers.bulletin import DocumentInput, parse_bulletin
 from parsers.model import Bulletin
 
 from . import build as build_module
+from .lock import ArchiveLock, ArchiveLocked, lock_holder
 from .paths import METADATA, SAMPLES_DIR
 from .refresh import platform_module, source_row
 
 logger = logging.getLogger(__name__)
+
+# Exit status of a command refused because another one holds the archive's lock.
+EXIT_LOCKED = 3
+
+
+def _lock_or_exit(db_path: Path, command: str) -> ArchiveLock:
+    """Take the archive's lock for a writing command, or print who holds it and exit 3."""
+    try:
+        return ArchiveLock(db_path, command).acquire()
+    except ArchiveLocked as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
 
 
 @click.group()
@@ -146,10 +159,11 @@ def build(db_path: Path, samples_dir: Path, from_store: bool) -> None:
     two runs give the same database. A document that fails to parse is reported
     and skipped; what is already archived for it stays. Exit code 1 when any failed.
     """
-    if from_store:
-        report = build_module.rebuild_from_store(db_path)
-    else:
-        report = build_module.build_from_manifest(db_path, samples_dir)
+    with _lock_or_exit(db_path, "build"):
+        if from_store:
+            report = build_module.rebuild_from_store(db_path)
+        else:
+            report = build_module.build_from_manifest(db_path, samples_dir)
     for failure in report.failures:
         click.echo(f"error: {failure}", err=True)
     click.echo(
@@ -176,23 +190,46 @@ def build(db_path: Path, samples_dir: Path, from_store: bool) -> None:
     multiple=True,
     help="A further Datasette setting, e.g. --setting base_url /hotline/ (repeatable).",
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Open the database read-only, not immutable: for serving while refreshes write to it.",
+)
 def serve(
     db_path: Path,
     host: str,
     port: int,
     metadata: str,
     extra_settings: tuple[tuple[str, str], ...] = (),
+    live: bool = False,
 ) -> None:
     """Serve archive.db read-only with Datasette: metadata, canned queries, dashboard, raw copies.
 
-    The database is opened immutable, SQL has a time limit, the site's own plugins
-    (archive/datasette_plugins: raw copies at /-/raw/<sha256>, provenance links) and the
-    installed ones (datasette-dashboards, datasette-vega, datasette-block-robots) are loaded.
+    SQL has a time limit, the site's own plugins (archive/datasette_plugins: raw copies at
+    /-/raw/<sha256>, provenance links) and the installed ones (datasette-dashboards,
+    datasette-vega, datasette-block-robots) are loaded.
+
+    By default the database is opened immutable: the snapshot to publish, when nothing writes
+    to the file while it is served (serve a copy, or stop serving during a refresh). SQLite
+    takes no locks on an immutable file and may return wrong results if it changes underneath,
+    so serve refuses (exit 3) while a refresh, scrape or build holds the archive's lock.
+    With --live the database is opened read-only (SQLite mode=ro) and read through its
+    write-ahead log: every query sees the archive as of one committed transaction, so
+    refreshes can run while it is served; the database file is then not offered for download.
     """
     from .datasette_plugins import PLUGINS_DIR
 
     if not db_path.exists():
         raise click.ClickException(f"{db_path} does not exist: run `hotline build` first")
+    holder = None if live else lock_holder(db_path)
+    if holder is not None:
+        writer = f"{holder.command or 'refresh'} (pid {holder.pid or 'unknown'})"
+        click.echo(
+            f"error: a {writer} is writing {db_path}: an immutable server could read it"
+            " half-written; wait for it, or serve with --live",
+            err=True,
+        )
+        sys.exit(EXIT_LOCKED)
     if db_path.stem != "archive":
         # Datasette names the database after the file; metadata.yml describes "archive".
         click.echo(
@@ -202,8 +239,12 @@ def serve(
         )
     settings = {"sql_time_limit_ms": 3000, "max_returned_rows": 1000, "allow_download": "on"}
     settings.update(dict(extra_settings))
-    _checkpoint(db_path)
-    args = [sys.executable, "-m", "datasette", "serve", "-i", str(db_path.resolve())]
+    if live:
+        # A read-only connection reads the write-ahead log too: no checkpoint is needed.
+        args = [sys.executable, "-m", "datasette", "serve", str(db_path.resolve())]
+    else:
+        _checkpoint(db_path)
+        args = [sys.executable, "-m", "datasette", "serve", "-i", str(db_path.resolve())]
     args += ["--metadata", str(Path(metadata).resolve()), "--plugins-dir", str(PLUGINS_DIR)]
     args += ["--host", host, "--port", str(port)]
     for name, value in settings.items():
@@ -359,7 +400,11 @@ def _run_refresh(db_path: Path, slugs: tuple[str, ...], mirror: Path | None, ful
 
     selected = _selected_sources(slugs)
     console = Console(stderr=True)
-    with _fetcher(mirror, min_interval) as fetcher:
+    # One writer per archive: a second refresh, scrape, demo or build refuses (exit 3).
+    with (
+        _lock_or_exit(db_path, "refresh" if parse else "scrape"),
+        _fetcher(mirror, min_interval) as fetcher,
+    ):
         if console.is_terminal and not as_json:
             with console.status("refreshing") as status:
                 reports = refresh(

@@ -2,14 +2,23 @@
 
 Network I/O goes through :class:`scrapers.http.Fetcher`, bodies into the raw store,
 rows through :mod:`archive.db`. A listing walk stops at the first page whose
-bulletins are all known, unless ``full``. A document that fails is reported with
-its reason and retried on the next run (nothing is recorded for it); a source whose
-first listing page cannot be fetched reports an error and the others go on.
+bulletins are all known, unless ``full``; the bulletins of the pages walked are then fetched
+oldest page first, so that a run killed half-way never leaves unfetched bulletins behind a
+page that looks complete. Each bulletin is written in one transaction. A document that
+fails is reported with its reason and retried on the next run (nothing is recorded for it):
+a source whose last walk did not end cleanly (a failure, an error, a killed run) has every
+listing page walked next time, since what failed may sit behind a page now all known. An
+attachment named .pdf/.docx/.xlsx... whose bytes are an HTML page (a login or error page
+served with status 200) is such a failure, never stored as a version of the file.
+A source whose first listing page cannot be fetched reports an error and the others go on.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -27,6 +36,11 @@ from . import db as archive_db
 from .build import bulletin_id_for
 
 logger = logging.getLogger(__name__)
+
+WALK_STATE_FILE = "refresh-walks.json"  # beside archive.db: sources whose last walk failed
+# Attachment types an HTML page never is: a page served in their place is a failure.
+DOCUMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et")
+_HTML_TAG = re.compile(rb"<(?:html|head|body)[\s>]", re.IGNORECASE)
 
 
 @dataclass
@@ -93,6 +107,8 @@ class Refresher:
         self.db = sqlite_utils.Database(db_path)
         archive_db.ensure_db_shape(self.db)
         self.store = RawStore(Path(db_path).resolve().parent / "raw")
+        self.walks = WalkState(Path(db_path).resolve().parent / WALK_STATE_FILE)
+        self.unfinished = self.walks.load()  # as the run starts; None: unknown, walk all
         self.fetcher = fetcher
         self.full = full
         self.parse = parse
@@ -132,6 +148,10 @@ class Refresher:
             return _Fetched(
                 latest["id"], self.store.read(latest["id"]), latest["content_type"], False
             )
+        expected = expected_document_type(name, url) if parent_id is not None else None
+        if expected and is_html_page(result.content):
+            # Stored, the error page would become a version of the file and feed the bulletin.
+            raise FetchError(url, f"html page where a {expected} was expected")
         sha = self.store.put(result.content)
         changed = latest is None or latest["id"] != sha
         file_name = name or unquote(PurePosixPath(urlsplit(url).path).name) or "index.html"
@@ -167,9 +187,14 @@ class Refresher:
         report = self.report = SourceReport(source.slug)
         with self.db.conn:
             archive_db.upsert_source(self.db, source_row(source))
+        resume = self.unfinished is None or source.slug in self.unfinished
+        if resume:
+            logger.info("%s: last walk did not end cleanly, walking every page", source.slug)
+        self.walks.mark(source.slug, incomplete=True)  # until this walk ends cleanly
         for listing_url in source.listing_urls:
             platform = platform_module(source, listing_url)
             pages, index = [listing_url], 0
+            to_fetch: list[list[ListingItem]] = []  # per listing page walked, newest page first
             while index < len(pages):
                 page_url = pages[index]
                 index += 1
@@ -195,12 +220,16 @@ class Refresher:
                             {"url": item.url, "title": item.title, "reason": reason}
                         )
                 known = [item for item in kept if self._bulletin_known(source, platform, item.url)]
-                for item in kept:
-                    if item in known and not self.full:
-                        continue
-                    self._bulletin(report, source, platform, item)
-                if kept and len(known) == len(kept) and not self.full:
+                to_fetch.append([item for item in kept if self.full or item not in known])
+                if kept and len(known) == len(kept) and not (self.full or resume):
                     break  # incremental: this page holds nothing new, nor will the older ones
+            # Oldest page first: a run cut short (killed) leaves what it did not reach on the
+            # newest pages, which the next walk reads before it stops at a page all known.
+            # Newest first, a run killed after page 1 would leave page 2 behind a known page 1.
+            for items in reversed(to_fetch):
+                for item in items:
+                    self._bulletin(report, source, platform, item)
+        self.walks.mark(source.slug, incomplete=bool(report.failures))
         return report
 
     def _bulletin_known(self, source: Source, platform, url: str) -> bool:
@@ -234,7 +263,15 @@ class Refresher:
                 )
             except FetchError as exc:
                 report.failures.append({"url": attachment.url, "reason": exc.reason})
-                continue
+                stored = self._latest(attachment.url)
+                if stored is None:
+                    continue
+                # The version archived before stands in: a changed article re-parsed without
+                # it would drop the attachment's figures, and the next run would not bring them
+                # back (the attachment is stored, so the bulletin counts as known).
+                fetched = _Fetched(
+                    stored["id"], self.store.read(stored["id"]), stored["content_type"], False
+                )
             documents.append(DocumentInput(attachment.name, fetched.content, fetched.content_type))
             document_ids[attachment.name] = fetched.doc_id
             changed = changed or fetched.changed
@@ -264,6 +301,60 @@ class Refresher:
             report.updated_bulletins += 1
         else:
             report.new_bulletins += 1
+
+
+def expected_document_type(name: str | None, url: str) -> str | None:
+    """The document type (pdf, docx, xlsx...) an attachment's name or URL path promises, if any."""
+    for candidate in (name or "", unquote(urlsplit(url).path)):
+        suffix = PurePosixPath(candidate.strip().lower()).suffix
+        if suffix in DOCUMENT_SUFFIXES:
+            return suffix[1:]
+    return None
+
+
+def is_html_page(content: bytes) -> bool:
+    """Whether a body is an HTML page (not a PDF, Office file or image that merely mentions tags)."""
+    if detect_format(content) not in ("html", "txt"):
+        return False
+    return _HTML_TAG.search(content[:4096]) is not None
+
+
+class WalkState:
+    """The sources whose last listing walk did not end cleanly, kept in a JSON file.
+
+    An incremental walk stops at the first page whose bulletins are all known, which is only
+    safe after a walk that ended cleanly: a document that failed (or a run killed) on page 3
+    while pages 1-2 were archived would otherwise never be reached again. A missing file means
+    every walk ended cleanly; an unreadable one, that none did.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> set[str] | None:
+        """The slugs of the sources whose last walk is incomplete; None when unreadable."""
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+            return set(data["incomplete"])
+        except FileNotFoundError:
+            return set()
+        except (ValueError, KeyError, TypeError):
+            logger.warning("%s unreadable: every source walks all its pages", self.path)
+            return None
+
+    def mark(self, slug: str, *, incomplete: bool) -> None:
+        """Record whether the source's walk is incomplete (written atomically)."""
+        slugs = self.load()
+        if slugs is not None and (slug in slugs) == incomplete:
+            return
+        slugs = slugs or set()  # unreadable: rewritten from this source on
+        slugs = slugs | {slug} if incomplete else slugs - {slug}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"incomplete": sorted(slugs)}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
 
 
 def _name(url: str) -> str:
