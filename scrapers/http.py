@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import time
 import urllib.robotparser
 from collections.abc import Callable, Iterator
@@ -105,6 +106,19 @@ def _is_private_literal(host: str) -> bool:
     return not address.is_global
 
 
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve_addresses(host: str) -> list[str]:
+    """The addresses a host name resolves to."""
+    return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
+
+
 class Fetcher:
     """Fetches URLs politely and returns :class:`FetchResult`; raises :class:`FetchError`."""
 
@@ -124,6 +138,7 @@ class Fetcher:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         session: requests.Session | None = None,
+        resolve: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.allowed_hosts = {host.lower() for host in allowed_hosts} if allowed_hosts else None
         self.user_agent = user_agent
@@ -138,6 +153,7 @@ class Fetcher:
         self.sleep = sleep
         self._own_session = session is None
         self.session = session if session is not None else requests.Session()
+        self._resolve = resolve or _resolve_addresses
         self.session.headers["User-Agent"] = user_agent
         self._last_request: dict[str, float] = {}  # real host -> clock() at its last request
         self._host_interval: dict[str, float] = {}  # real host -> interval from Crawl-delay
@@ -234,6 +250,21 @@ class Fetcher:
             if _is_private_literal(host):
                 raise FetchError(original_url, f"refused private address {host}")
             raise FetchError(original_url, f"host {host} not allowed")
+
+    def _check_resolves_public(self, url: str, host: str) -> None:
+        """Refuse a host name that resolves to a private address (a DNS answer pointing inside).
+
+        IP literals were judged by _check_host already (a listed literal is allowed on purpose).
+        """
+        if _is_ip_literal(host):
+            return
+        try:
+            addresses = self._resolve(host)
+        except OSError:
+            return  # the request itself will fail with a connection error, retried as such
+        private = [a for a in addresses if _is_private_literal(a)]
+        if private:
+            raise FetchError(url, f"refused private address {private[0]} (resolved from {host})")
 
     def _wire_url(self, url: str) -> str:
         """Where a real URL is requested: itself, or its place on the mirror server."""
@@ -383,7 +414,10 @@ class Fetcher:
         self, url: str, method: str, data: dict[str, str] | None, headers: dict[str, str]
     ) -> _Response:
         """Send one request for real URL ``url`` and read its body within the size cap."""
-        self._wait_turn((urlsplit(url).hostname or "").lower())
+        host = (urlsplit(url).hostname or "").lower()
+        if self.mirror is None:
+            self._check_resolves_public(url, host)
+        self._wait_turn(host)
         wire_url = self._wire_url(url)
         try:
             with self._send(wire_url, method, data, headers) as response:

@@ -673,3 +673,19 @@ def test_robots_forbidden_means_no_rules(serve, fake: FakeTime) -> None:
     server = serve({f"/{A}/robots.txt": [Reply(403)], f"/{A}/a.html": [Reply(200, b"a")]})
     fetcher = fetcher_for(server.base_url, fake, respect_robots=True)
     assert fetcher.fetch(f"http://{A}/a.html").content == b"a"
+
+
+def test_a_host_name_resolving_to_a_private_address_is_refused_and_never_requested() -> None:
+    """DNS can point a public-looking name inside (10.x, 127.x): judged by the answer, not the name."""
+    seen: list[str] = []
+    fetcher = Fetcher(
+        allowed_hosts={"www.inside.example"},
+        respect_robots=False,
+        resolve=lambda host: seen.append(host) or ["10.1.2.3"],
+    )
+    with pytest.raises(FetchError) as error:
+        fetcher.fetch("http://www.inside.example/12345/index.html")
+    assert (
+        error.value.reason == "refused private address 10.1.2.3 (resolved from www.inside.example)"
+    )
+    assert seen == ["www.inside.example"]
