@@ -107,6 +107,11 @@ class Refresher:
         self.db = sqlite_utils.Database(db_path)
         archive_db.ensure_db_shape(self.db)
         self.store = RawStore(Path(db_path).resolve().parent / "raw")
+        swept = (
+            self.store.sweep_temporary()
+        )  # a killed run's half-written bodies, never named by hash
+        if swept:
+            logger.info("removed %d temporary files left by an interrupted run", swept)
         self.walks = WalkState(Path(db_path).resolve().parent / WALK_STATE_FILE)
         self.unfinished = self.walks.load()  # as the run starts; None: unknown, walk all
         self.fetcher = fetcher

@@ -48,6 +48,14 @@ class RawStore:
             raise
         return sha256
 
+    def sweep_temporary(self) -> int:
+        """Remove the temporary files a killed writer left behind; call only under the refresh lock."""
+        removed = 0
+        for tmp in self.root.glob("*/.tmp-*"):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
     def read(self, sha256: str) -> bytes:
         """The stored body."""
         return self.path_for(sha256).read_bytes()

@@ -42,3 +42,13 @@ def test_putting_the_same_body_twice_changes_nothing(tmp_path: Path) -> None:
 def test_names_never_become_paths(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError):
         RawStore(tmp_path).path_for(name)
+
+
+def test_sweep_removes_only_the_temporary_files_a_killed_writer_left(tmp_path: Path) -> None:
+    store = RawStore(tmp_path / "raw")
+    sha = store.put(b"kept")
+    leftover = store.path_for(sha).parent / ".tmp-abc123"
+    leftover.write_bytes(b"half a bo")
+    assert store.sweep_temporary() == 1
+    assert not leftover.exists()
+    assert store.read(sha) == b"kept"
