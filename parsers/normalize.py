@@ -7,8 +7,10 @@ thousands separators, no pinyin left by converters.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
 from .errors import ParseError
@@ -19,9 +21,9 @@ CJK = "\u4e00-\u9fff\u3400-\u4dbf"
 # A tone mark is required so that ordinary bracketed latin text, e.g. 手机(app), stays;
 # a latin letter or '?' may precede it where a byte-misaligned character was garbled.
 _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
-_PINYIN_ARTEFACT = re.compile(
-    rf"(?<=[{CJK}A-Za-z?])[(（]([a-z{_TONE_VOWELS}]*[{_TONE_VOWELS}][a-z{_TONE_VOWELS}]*)[)）]",
-)
+_PINYIN_SYLLABLE = rf"[(（][a-z{_TONE_VOWELS}]*[{_TONE_VOWELS}][a-z{_TONE_VOWELS}]*[)）]"
+# A run of them is removed at once: removing one must not leave another behind a character.
+_PINYIN_ARTEFACT = re.compile(rf"(?<=[{CJK}A-Za-z?])(?:{_PINYIN_SYLLABLE})+")
 # One space only: tabs and runs of spaces separate table columns and must stay.
 _SPACE = "[ \u00a0\u3000\u2002\u2003\u2009]"
 _UNIT_AFTER_NUMBER = f"[{CJK}%‰]"
@@ -41,6 +43,9 @@ def fullwidth_to_halfwidth(text: str) -> str:
     return "".join(out)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 @lru_cache(maxsize=1)
 def _t2s():
     import opencc
@@ -49,8 +54,16 @@ def _t2s():
 
 
 def to_simplified(text: str) -> str:
-    """Traditional -> Simplified with OpenCC ``t2s``."""
-    return _t2s().convert(text)
+    """Traditional -> Simplified with OpenCC ``t2s``, repeated until nothing changes."""
+    # OpenCC takes UTF-8, which has no lone surrogates (left by a lenient decoder).
+    text = _LONE_SURROGATE.sub("\ufffd", text)
+    # t2s is not idempotent for a few characters (薴 -> 苧 -> 苎); three rounds reach them all.
+    for _ in range(3):
+        converted = _t2s().convert(text)
+        if converted == text:
+            break
+        text = converted
+    return text
 
 
 # Characters common in Traditional text and absent from Simplified text.
@@ -92,15 +105,17 @@ _WRAPPED_FIGURE = re.compile(
 
 def normalize_text(text: str) -> str:
     """The normalised form of a document's text (see module docstring)."""
+    # The order makes the result a fixed point: each step sees what the earlier ones produce
+    # (full-width pinyin letters, a no-break space before a line break, "1,234" on a new line).
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = remove_pinyin_artefacts(text)
     text = fullwidth_to_halfwidth(text)
+    text = remove_pinyin_artefacts(text)
     text = to_simplified(text)
-    text = _WRAPPED_FIGURE.sub("", text)
+    text = text.replace("\u00a0", " ")
     text = close_figure_spaces(text)
     text = remove_thousands_separators(text)
-    text = text.replace("\u00a0", " ")
+    text = _WRAPPED_FIGURE.sub("", text)
     return text
 
 
@@ -130,6 +145,13 @@ def chinese_numeral_to_int(text: str) -> int:
 
 
 _NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*([万萬亿億]?)$")
+# Counts are stored as SQLite REAL: beyond 2**53 a float no longer holds every whole number.
+MAX_COUNT = 2**53
+
+
+def _whole(number: str, multiplier: int) -> int:
+    """A printed decimal times its multiplier, rounded to a whole number without float error."""
+    return int((Decimal(number) * multiplier).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def parse_count(text: str) -> int:
@@ -138,13 +160,16 @@ def parse_count(text: str) -> int:
     raw = re.sub(r"[件个宗次起人条通]+$", "", raw).strip()
     m = _NUMBER.match(raw)
     if m:
-        value = float(m.group(1)) * _MULTIPLIERS.get(m.group(2), 1)
         if m.group(2) == "" and "." in m.group(1):
             raise ParseError(f"a count with decimals: {text!r}")
-        return int(round(value))
-    if raw and all(ch in _CN_DIGITS or ch in _CN_UNITS for ch in raw):
-        return chinese_numeral_to_int(raw)
-    raise ParseError(f"not a count: {text!r}")
+        value = _whole(m.group(1), _MULTIPLIERS.get(m.group(2), 1))
+    elif raw and all(ch in _CN_DIGITS or ch in _CN_UNITS for ch in raw):
+        value = chinese_numeral_to_int(raw)
+    else:
+        raise ParseError(f"not a count: {text!r}")
+    if abs(value) > MAX_COUNT:
+        raise ParseError(f"a count too large to store: {text!r}")
+    return value
 
 
 def parse_percent(text: str) -> float:
@@ -154,6 +179,8 @@ def parse_percent(text: str) -> float:
     if not m:
         raise ParseError(f"not a percentage: {text!r}")
     value = float(m.group(1))
+    if not math.isfinite(value):
+        raise ParseError(f"a percentage too large to store: {text!r}")
     if m.group(2) == "‰":
         value /= 10
     elif m.group(2) == "倍":
@@ -174,7 +201,9 @@ def parse_cell_number(text: str) -> float | int | None:
     m = re.fullmatch(r"([+-]?\d+(?:\.\d+)?)([万萬亿億]?)[件个宗次]?", raw)
     if not m:
         return None
-    value = float(m.group(1)) * _MULTIPLIERS.get(m.group(2), 1)
     if "." in m.group(1) and not m.group(2):
-        return value
-    return int(round(value))
+        value = float(m.group(1))
+        return value if math.isfinite(value) else None
+    count = _whole(m.group(1), _MULTIPLIERS.get(m.group(2), 1))
+    # A figure no table holds (hundreds of digits) is not a number to store.
+    return count if abs(count) <= MAX_COUNT else None

@@ -217,17 +217,19 @@ _RANGE_NUM = re.compile(rf"(?<!\d){_NUM_DAY_A}{_SEP}{_NUM_DAY_B}(?![\d:])")
 _STAT_LABEL = re.compile(r"统计(?:时间|周期|区间|时段|日期|范围)\s*(?:为|是)?\s*:?\s*(?:从|自)?\s*")
 
 _Y = r"(?:(?P<y>\d{4})年)?"
+# After 月 a digit starts a day ("3月12日") unless it is the hotline's name ("3月12345热线").
+_NO_DAY_AFTER = r"(?!(?!12345)\d|[上中下]旬)"
 _PATTERNS: dict[str, re.Pattern[str]] = {
     "week": re.compile(rf"{_Y}第(?P<n>\d{{1,2}})周(?![年岁])"),
     "month_range": re.compile(
         rf"{_Y}(?<![\d.])(?P<m1>\d{{1,2}})(?:月份?)?{_SEP}(?:(?P<y2>\d{{4}})年)?"
-        r"(?P<m2>\d{1,2})月份?(?!\d|[上中下]旬)"
+        rf"(?P<m2>\d{{1,2}})月份?{_NO_DAY_AFTER}"
     ),
     "xun": re.compile(rf"{_Y}(?<![\d.])(?P<m>\d{{1,2}})月份?(?P<x>[上中下])旬"),
     "first_quarters": re.compile(rf"{_Y}前(?P<q>[二两三2-3])(?:个)?季度"),
     "quarter": re.compile(rf"{_Y}(?:第)?(?P<q>[一二三四1-4])季度"),
     "half": re.compile(rf"{_Y}(?P<h>[上下])半年"),
-    "month": re.compile(rf"{_Y}(?<![\d.])(?P<m>\d{{1,2}})月份?(?!\d|[上中下]旬)"),
+    "month": re.compile(rf"{_Y}(?<![\d.])(?P<m>\d{{1,2}})月份?{_NO_DAY_AFTER}"),
     "year": re.compile(
         r"(?<!\d)(?P<y>\d{4})年(?:度)?"
         # not when a month, an issue (第N期), a finer period, a comparison or a plan follows
@@ -343,17 +345,27 @@ def _holiday_near(line: str, position: int) -> bool:
     return bool(_HOLIDAY_CUE.search(line[max(0, position - 30) : position]))
 
 
+def _with_week_year(
+    groups: dict[str, str | None], year: int | None, number: int
+) -> dict[str, str | None]:
+    """A week's dates printed without a year take the week's printed year: the start's for a
+    late week ("2020年第53周(12月28日—1月3日)"), the end's for an early one ("2025年第1周(12月30日…")."""
+    if year is None or groups.get("ay") or groups.get("by"):
+        return groups
+    return {**groups, ("ay" if number >= 27 else "by"): str(year)}
+
+
 def _week_range_after(
-    ctx: _Context, line: str, end: int, following: str
+    ctx: _Context, line: str, end: int, following: str, year: int | None = None, number: int = 0
 ) -> tuple[date, date] | None:
     """Dates printed right after a week number: "第15周(4月7日至4月13日)", or on the next lines."""
     after = line[end:]
     m = _RANGE_CN.search(after) or _RANGE_NUM.search(after)
     if m and m.start() <= 3:
-        return _range_dates(m.groupdict(), ctx)
+        return _range_dates(_with_week_year(m.groupdict(), year, number), ctx)
     for next_line in following.split("\n")[:2]:
         m = _RANGE_CN.search(next_line) or _RANGE_NUM.search(next_line)
-        dates = _range_dates(m.groupdict(), ctx) if m else None
+        dates = _range_dates(_with_week_year(m.groupdict(), year, number), ctx) if m else None
         if dates and 5 <= (dates[1] - dates[0]).days + 1 <= 8:
             return dates
     return None
@@ -362,6 +374,9 @@ def _week_range_after(
 def _resolve(cand: _Candidate, ctx: _Context, year: int | None = None) -> Period | None:
     """The Period a candidate expression stands for, or None when it cannot be dated."""
     g = cand.groups
+    printed_years = (_int(g.get("y")), _int(g.get("y2")), year)
+    if any(v is not None and not _MIN_YEAR <= v <= _MAX_YEAR for v in printed_years):
+        return None  # "9999年12-1月": no period of this archive (and no date past year 9999)
     y = _int(g.get("y")) or year
     kind = cand.kind
     if kind == "range":
@@ -380,7 +395,7 @@ def _resolve(cand: _Candidate, ctx: _Context, year: int | None = None) -> Period
         return _classify(*dates, week=week)
     if kind == "week":
         number = int(g["n"] or 0)
-        dates = _week_range_after(ctx, cand.line, cand.end, cand.following)
+        dates = _week_range_after(ctx, cand.line, cand.end, cand.following, y, number)
         if dates is not None:
             return _classify(*dates, week=True)
         if not 1 <= number <= 53:
@@ -569,6 +584,9 @@ def parse_period(text: str, published_date: str | None = None, title: str | None
         published = date.fromisoformat(published_date) if published_date else None
     except ValueError:
         raise ParseError(f"published_date is not an ISO date: {published_date!r}") from None
+    if published is not None and not _MIN_YEAR <= published.year <= _MAX_YEAR:
+        # Periods are worked out back from it ("上月"): year 1 has no month before it.
+        raise ParseError(f"published_date out of range {_MIN_YEAR}-{_MAX_YEAR}: {published_date}")
     prepared = _arabicise_dates(text)
     title_zone = "\n".join([title or "", *_non_empty_lines(prepared)[:_TITLE_ZONE_LINES]])
     ctx = _Context(
