@@ -100,6 +100,8 @@ def build_from_manifest(db_path: Path, samples_dir: Path) -> BuildReport:
         )
         report.bulletins += 1
         logger.info("%s: %d metrics", entry["path"], len(bulletin.metrics))
+    # Judged as of the documents' own dates (not the clock), so a second build gives the same rows.
+    archive_db.update_completeness(db)
     # Merge the full-text index's segments, so that a rebuild leaves the same index as a first build.
     with db.conn:
         db.execute("INSERT INTO bulletins_fts(bulletins_fts) VALUES('optimize')")
@@ -149,6 +151,7 @@ def rebuild_from_store(db_path: Path) -> BuildReport:
             document_ids={d["name"]: d["id"] for d in stored},
         )
         report.bulletins += 1
+    archive_db.update_completeness(db)
     with db.conn:
         db.execute("INSERT INTO bulletins_fts(bulletins_fts) VALUES('optimize')")
     return report

@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 # Exit status of a command refused because another one holds the archive's lock.
 EXIT_LOCKED = 3
+# Exit status of a refresh that stopped on an unexpected error (a bug), as sysexits' EX_SOFTWARE:
+# apart from 1 (some documents failed), which a scheduler treats as success.
+EXIT_CRASHED = 70
 
 
 def _lock_or_exit(db_path: Path, command: str) -> ArchiveLock:
@@ -33,8 +36,32 @@ def _lock_or_exit(db_path: Path, command: str) -> ArchiveLock:
     try:
         return ArchiveLock(db_path, command).acquire()
     except ArchiveLocked as exc:
+        logger.error("%s refused: %s", command, exc)
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
+
+
+def _log_to_file(path: Path | None) -> None:
+    """Append INFO and above, with times, to ``path`` (for runs nobody watches: cron, timers)."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "hotline_log_file", False)]:
+        root.removeHandler(old)  # one log file per process (commands invoked again in tests)
+        old.close()
+    handler.hotline_log_file = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    # The console handler keeps its own level (-v); the root lets INFO through to the file.
+    for other in root.handlers:
+        if other is not handler and other.level == logging.NOTSET:
+            other.setLevel(root.level)
+    root.setLevel(min(root.level, logging.INFO))
 
 
 @click.group()
@@ -206,8 +233,8 @@ def serve(
     """Serve archive.db read-only with Datasette: metadata, canned queries, dashboard, raw copies.
 
     SQL has a time limit, the site's own plugins (archive/datasette_plugins: raw copies at
-    /-/raw/<sha256>, provenance links) and the installed ones (datasette-dashboards,
-    datasette-vega, datasette-block-robots) are loaded.
+    /-/raw/<sha256>, provenance links, empty Atom feeds) and the installed ones
+    (datasette-dashboards, datasette-vega, datasette-block-robots, datasette-atom) are loaded.
 
     By default the database is opened immutable: the snapshot to publish, when nothing writes
     to the file while it is served (serve a copy, or stop serving during a refresh). SQLite
@@ -395,9 +422,11 @@ class _fetcher:
 
 
 def _run_refresh(db_path: Path, slugs: tuple[str, ...], mirror: Path | None, full: bool, parse: bool,
-                 as_json: bool, min_interval: float | None = None) -> list:  # fmt: skip
+                 as_json: bool, min_interval: float | None = None,
+                 log_file: Path | None = None) -> list:  # fmt: skip
     from .refresh import refresh
 
+    _log_to_file(log_file)
     selected = _selected_sources(slugs)
     console = Console(stderr=True)
     # One writer per archive: a second refresh, scrape, demo or build refuses (exit 3).
@@ -405,13 +434,17 @@ def _run_refresh(db_path: Path, slugs: tuple[str, ...], mirror: Path | None, ful
         _lock_or_exit(db_path, "refresh" if parse else "scrape"),
         _fetcher(mirror, min_interval) as fetcher,
     ):
-        if console.is_terminal and not as_json:
-            with console.status("refreshing") as status:
-                reports = refresh(
-                    db_path, selected, fetcher, full=full, parse=parse, progress=status.update
-                )
-        else:
-            reports = refresh(db_path, selected, fetcher, full=full, parse=parse)
+        try:
+            if console.is_terminal and not as_json:
+                with console.status("refreshing") as status:
+                    reports = refresh(
+                        db_path, selected, fetcher, full=full, parse=parse, progress=status.update
+                    )
+            else:
+                reports = refresh(db_path, selected, fetcher, full=full, parse=parse)
+        except Exception:
+            logger.exception("the run stopped on an unexpected error")
+            sys.exit(EXIT_CRASHED)
     if as_json:
         click.echo(
             json.dumps(
@@ -446,7 +479,15 @@ _mirror_option = click.option(
     help="Serve this mirror directory on 127.0.0.1 and fetch from it instead of the live sites (see README).",
 )
 _full_option = click.option(
-    "--full", is_flag=True, help="Walk every listing page, not only up to the first known one."
+    "--full",
+    is_flag=True,
+    help="Walk every listing page and ask again (conditionally) for every archived bulletin, "
+    "which also finds the ones taken down.",
+)
+_log_file_option = click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the run's log (INFO and above, with times) to this file.",
 )
 
 
@@ -455,14 +496,24 @@ _full_option = click.option(
 @_source_option
 @_mirror_option
 @_full_option
+@_log_file_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def scrape(
-    db_path: Path, slugs: tuple[str, ...], mirror: Path | None, full: bool, as_json: bool
+    db_path: Path,
+    slugs: tuple[str, ...],
+    mirror: Path | None,
+    full: bool,
+    log_file: Path | None,
+    as_json: bool,
 ) -> None:
-    """Fetch new and changed listing pages, articles and attachments into the raw store (no parsing)."""
-    reports = _run_refresh(db_path, slugs, mirror, full, False, as_json)
-    if any(r.error for r in reports):
-        sys.exit(2)
+    """Fetch new and changed listing pages, articles and attachments into the raw store (no parsing).
+
+    Exit status as for refresh.
+    """
+    from .refresh import exit_code_for
+
+    reports = _run_refresh(db_path, slugs, mirror, full, False, as_json, log_file=log_file)
+    sys.exit(exit_code_for(reports))
 
 
 @cli.command("refresh")
@@ -470,18 +521,28 @@ def scrape(
 @_source_option
 @_mirror_option
 @_full_option
+@_log_file_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def refresh_command(
-    db_path: Path, slugs: tuple[str, ...], mirror: Path | None, full: bool, as_json: bool
+    db_path: Path,
+    slugs: tuple[str, ...],
+    mirror: Path | None,
+    full: bool,
+    log_file: Path | None,
+    as_json: bool,
 ) -> None:
     """Scrape, then parse what is new or changed into archive.db; print what was done per source.
 
-    Exit status 0 when every source ran (single documents that failed are
-    reported and retried next time), 2 when a source could not run at all.
+    Every run is recorded in the runs and run_sources tables (the status page
+    /archive/source_status). Exit status: 0 every source ran and nothing failed;
+    1 every source ran but some documents failed (reported, retried next run);
+    2 a source could not run at all; 3 another run holds the archive's lock;
+    70 the run stopped on an unexpected error (a bug: see the log).
     """
-    reports = _run_refresh(db_path, slugs, mirror, full, True, as_json)
-    if any(r.error for r in reports):
-        sys.exit(2)
+    from .refresh import exit_code_for
+
+    reports = _run_refresh(db_path, slugs, mirror, full, True, as_json, log_file=log_file)
+    sys.exit(exit_code_for(reports))
 
 
 @cli.command()
@@ -509,6 +570,80 @@ def _listing_hosts(source) -> set[str]:
     from urllib.parse import urlsplit
 
     return {urlsplit(u).hostname or "" for u in source.listing_urls}
+
+
+@cli.command("new-source")
+@click.argument("slug")
+@click.argument("listing_url")
+@click.option(
+    "--from-file",
+    "page_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The listing page saved by hand (instead of fetching LISTING_URL).",
+)
+@click.option("--name", default=None, help="Who publishes, e.g. 聊城市 (else a TODO).")
+@click.option("--province", default=None, help="The province, e.g. 山东省 (else a TODO).")
+@click.option(
+    "--level", type=click.Choice(["prefecture", "district", "county", "province"]), default=None
+)
+@click.option("--division-code", default=None, help="GB/T 2260 code (else a TODO).")
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Repository root to write into (default: this checkout).",
+)
+def new_source(
+    slug: str,
+    listing_url: str,
+    page_file: Path | None,
+    name: str | None,
+    province: str | None,
+    level: str | None,
+    division_code: str | None,
+    root: Path | None,
+) -> None:
+    """Scaffold a new source from its listing page: fixture, scrapers/sources module, failing tests.
+
+    Exit status 2 when refused (bad slug or URL, the slug exists), 1 when the page cannot be fetched.
+    """
+    from datetime import date
+
+    from scrapers.base import FetchError
+
+    from . import scaffold as sc
+    from .paths import REPO_ROOT
+
+    root = root or REPO_ROOT
+    request = sc.NewSource(slug, listing_url, name, province, level, division_code)
+    try:
+        sc.check_request(request)
+        sc.check_root(root, request)
+        if page_file is not None:
+            data, content_type, origin = page_file.read_bytes(), None, f"the file {page_file.name}"
+        else:
+            data, content_type = sc.fetch_listing(listing_url)
+            origin = "the live site"
+        done = sc.scaffold(root, request, data, content_type, origin, date.today())
+    except sc.ScaffoldError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except FetchError as exc:
+        click.echo(f"error: could not fetch the listing page: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"platform: {done.guess.describe()}")
+    for path in (done.fixture, done.readme, done.module, done.tests):
+        click.echo(f"wrote {path}")
+    for line in sc.preview_lines(done.preview):
+        click.echo(line)
+    missing = ", ".join(request.missing())
+    todo = f" and {missing} in {done.module.relative_to(root)}" if missing else ""
+    click.echo(
+        f"next: read {done.fixture.relative_to(root)} by hand and fill in the {sc.FILL_IN!r} "
+        f"values of the {slug} section at the end of tests/test_sources.py{todo}; then run "
+        f".venv/bin/pytest tests/test_sources.py -k test_{request.module}_ and add {slug!r} to "
+        "EXPECTED in tests/test_registry.py."
+    )
 
 
 if __name__ == "__main__":

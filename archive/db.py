@@ -38,6 +38,8 @@ import yaml
 
 from parsers.model import Bulletin
 
+from . import completeness
+
 logger = logging.getLogger(__name__)
 
 SOURCE_LEVELS = ("province", "prefecture", "district", "county")
@@ -142,6 +144,11 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
             ("period_start",),
             ("year",),
             ("published_date",),
+            # In period order within a period type / a source: metric_across_sources,
+            # source_series and provenance walk these instead of sorting every bulletin
+            # (when sqlite_stat1 tells the planner how selective they are; see bench/).
+            ("period_type", "period_start", "source"),
+            ("source", "period_start"),
         ),
     ),
     TableSpec(
@@ -214,8 +221,14 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
         pk="id",
         foreign_keys=(("bulletin_id", "bulletins", "id"), ("document_id", "documents", "id")),
         not_null=("bulletin_id", "metric", "value", "unit", "derived"),
-        # (bulletin_id, metric) serves both "all metrics of a bulletin" and the comparison view.
-        indexes=(("bulletin_id", "metric"), ("metric",), ("document_id",)),
+        # (bulletin_id, metric) serves "all metrics of a bulletin"; the longer one answers each
+        # metric column of the comparison view from the index alone (no row look-up, no sort).
+        indexes=(
+            ("bulletin_id", "metric"),
+            ("bulletin_id", "metric", "derived", "id", "value"),
+            ("metric",),
+            ("document_id",),
+        ),
     ),
     TableSpec(
         name="breakdowns",
@@ -257,6 +270,163 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
         foreign_keys=(("bulletin_id", "bulletins", "id"),),
         not_null=("bulletin_id", "check_name", "status"),
         indexes=(("bulletin_id",), ("check_name",), ("status",)),
+    ),
+    # --- what the refreshes did: run history, takedowns, revisions ----------------------------
+    TableSpec(
+        name="runs",
+        columns={
+            "id": int,
+            "command": str,
+            "full_walk": int,
+            "started_at": str,
+            "ended_at": str,
+            "status": str,
+            "exit_code": int,
+            "sources": int,
+            "requests": int,
+            "new_documents": int,
+            "changed_documents": int,
+            "new_bulletins": int,
+            "updated_bulletins": int,
+            "failed": int,
+            "errors": int,
+            "taken_down": int,
+        },
+        pk="id",
+        not_null=("command", "started_at", "status"),
+        indexes=(("started_at",), ("status",)),
+    ),
+    TableSpec(
+        name="run_sources",
+        columns={
+            "id": str,
+            "run_id": int,
+            "source": str,
+            "started_at": str,
+            "ended_at": str,
+            "status": str,
+            "requests": int,
+            "not_modified": int,
+            "new_documents": int,
+            "changed_documents": int,
+            "new_bulletins": int,
+            "updated_bulletins": int,
+            "skipped": int,
+            "failed": int,
+            "taken_down": int,
+            "error": str,
+            "failures": str,
+        },
+        pk="id",
+        foreign_keys=(("run_id", "runs", "id"), ("source", "sources", "slug")),
+        not_null=("run_id", "source", "started_at", "status"),
+        indexes=(("source", "started_at"), ("run_id",), ("status",)),
+    ),
+    TableSpec(
+        name="takedowns",
+        columns={
+            "url": str,
+            "source": str,
+            "bulletin_id": str,
+            "document_id": str,
+            "reason": str,
+            "missing_since": str,
+            "last_checked_at": str,
+            "back_online_at": str,
+        },
+        pk="url",
+        foreign_keys=(
+            ("source", "sources", "slug"),
+            ("bulletin_id", "bulletins", "id"),
+            ("document_id", "documents", "id"),
+        ),
+        not_null=("source", "reason", "missing_since"),
+        indexes=(("source",), ("bulletin_id",), ("back_online_at",)),
+    ),
+    TableSpec(
+        name="bulletin_versions",
+        columns={
+            "id": str,
+            "bulletin_id": str,
+            "version": int,
+            "documents": str,
+            "seen_at": str,
+            "superseded_at": str,
+            "title": str,
+            "period_label": str,
+        },
+        pk="id",
+        foreign_keys=(("bulletin_id", "bulletins", "id"),),
+        not_null=("bulletin_id", "version", "documents"),
+        indexes=(("bulletin_id", "version"),),
+    ),
+    TableSpec(
+        name="superseded_metrics",
+        columns={
+            "id": str,
+            "version_id": str,
+            "bulletin_id": str,
+            "version": int,
+            "metric": str,
+            "value": float,
+            "unit": str,
+            "evidence": str,
+            "derived": int,
+            "document_id": str,
+            "location": str,
+        },
+        pk="id",
+        foreign_keys=(
+            ("version_id", "bulletin_versions", "id"),
+            ("bulletin_id", "bulletins", "id"),
+            ("document_id", "documents", "id"),
+        ),
+        not_null=("version_id", "bulletin_id", "version", "metric", "value", "derived"),
+        indexes=(("bulletin_id", "version", "metric"), ("version_id",)),
+    ),
+    # --- completeness calendar (archive/completeness.py; replaced by update_completeness) -------
+    TableSpec(
+        name="source_calendars",
+        columns={
+            "source": str,
+            "cadence": str,
+            "basis": str,
+            "first_period": str,
+            "last_expected": str,
+            "expected": int,
+            "found": int,
+            "missing": int,
+            "median_lag_days": float,
+            "grace_days": float,
+            "grace_basis": str,
+            "as_of": str,
+        },
+        pk="source",
+        foreign_keys=(("source", "sources", "slug"),),
+        not_null=("cadence", "basis", "expected", "found", "missing", "as_of"),
+        indexes=(("cadence",),),
+    ),
+    TableSpec(
+        name="calendar_periods",
+        columns={
+            "id": str,
+            "source": str,
+            "cadence": str,
+            "period_label": str,
+            "period_start": str,
+            "period_end": str,
+            "due_date": str,
+            "status": str,
+            "bulletin_id": str,
+            "bulletin_count": int,
+            "bulletin_ids": str,
+            "published_date": str,
+            "lag_days": int,
+        },
+        pk="id",
+        foreign_keys=(("source", "sources", "slug"), ("bulletin_id", "bulletins", "id")),
+        not_null=("source", "cadence", "period_label", "period_start", "period_end", "status"),
+        indexes=(("source", "period_start"), ("status",), ("bulletin_id",)),
     ),
 )
 
@@ -327,6 +497,110 @@ def comparison_view_sql(metrics: Mapping[str, Mapping[str, str]] | None = None) 
     return "\n".join(lines)
 
 
+SOURCE_STATUS_VIEW = "source_status"
+# One row per source: how its refreshes have gone (the status page of an operator).
+SOURCE_STATUS_SQL = """
+SELECT
+  s.slug AS source,
+  s.name AS source_name,
+  CASE
+    WHEN last.status IS NULL THEN 'never run'
+    WHEN last.status = 'error' THEN 'failing'
+    WHEN last.status = 'partial' THEN 'partial'
+    ELSE 'healthy'
+  END AS health,
+  last.started_at AS last_run_at,
+  last.status AS last_status,
+  last.error AS last_error,
+  last.failed AS last_failed,
+  (SELECT max(r.started_at) FROM run_sources AS r
+    WHERE r.source = s.slug AND r.status != 'error') AS last_success_at,
+  (SELECT min(r.started_at) FROM run_sources AS r
+    WHERE r.source = s.slug AND r.status = 'error'
+      AND r.started_at > coalesce((SELECT max(ok.started_at) FROM run_sources AS ok
+                                    WHERE ok.source = s.slug AND ok.status != 'error'), ''))
+    AS failing_since,
+  (SELECT count(*) FROM run_sources AS r
+    WHERE r.source = s.slug AND r.status = 'error'
+      AND r.started_at > coalesce((SELECT max(ok.started_at) FROM run_sources AS ok
+                                    WHERE ok.source = s.slug AND ok.status != 'error'), ''))
+    AS consecutive_failures,
+  (SELECT max(r.started_at) FROM run_sources AS r
+    WHERE r.source = s.slug AND r.new_bulletins > 0) AS last_new_bulletin_at,
+  (SELECT count(*) FROM bulletins AS b WHERE b.source = s.slug) AS bulletins,
+  (SELECT max(b.published_date) FROM bulletins AS b WHERE b.source = s.slug) AS newest_published,
+  (SELECT count(*) FROM takedowns AS t
+    WHERE t.source = s.slug AND t.back_online_at IS NULL) AS no_longer_online,
+  (SELECT count(*) FROM run_sources AS r WHERE r.source = s.slug) AS runs
+FROM sources AS s
+LEFT JOIN run_sources AS last ON last.id = (
+  SELECT r.id FROM run_sources AS r WHERE r.source = s.slug
+  ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1)
+ORDER BY s.slug
+""".strip()
+
+METRIC_REVISIONS_VIEW = "metric_revisions"
+# Each stated headline value that differs between two consecutive versions of a bulletin
+# (the first stated row per metric, as in bulletin_comparison): old, new, and when.
+METRIC_REVISIONS_SQL = """
+WITH stated AS (
+  SELECT sm.bulletin_id, sm.version, sm.metric, sm.value, sm.evidence, sm.document_id, sm.id
+  FROM superseded_metrics AS sm WHERE sm.derived = 0
+  UNION ALL
+  SELECT m.bulletin_id, v.version, m.metric, m.value, m.evidence, m.document_id, m.id
+  FROM metrics AS m
+  JOIN bulletin_versions AS v ON v.bulletin_id = m.bulletin_id AND v.superseded_at IS NULL
+  WHERE m.derived = 0
+),
+firsts AS (
+  SELECT * FROM (
+    SELECT stated.*, row_number() OVER (
+      PARTITION BY bulletin_id, version, metric ORDER BY id) AS n
+    FROM stated)
+  WHERE n = 1
+),
+pairs AS (
+  SELECT old.bulletin_id, old.version AS old_version, new.version AS new_version,
+         new.seen_at AS revised_at
+  FROM bulletin_versions AS old
+  JOIN bulletin_versions AS new
+    ON new.bulletin_id = old.bulletin_id AND new.version = old.version + 1
+),
+keys AS (
+  SELECT DISTINCT p.bulletin_id, p.old_version, p.new_version, p.revised_at, f.metric
+  FROM pairs AS p
+  JOIN firsts AS f
+    ON f.bulletin_id = p.bulletin_id AND f.version IN (p.old_version, p.new_version)
+)
+SELECT
+  k.bulletin_id AS bulletin_id,
+  b.source AS source,
+  b.period_label AS period_label,
+  k.metric AS metric,
+  CASE WHEN o.value IS NULL THEN 'added' WHEN n.value IS NULL THEN 'removed'
+       ELSE 'changed' END AS change,
+  o.value AS old_value,
+  n.value AS new_value,
+  k.revised_at AS revised_at,
+  k.old_version AS old_version,
+  k.new_version AS new_version,
+  o.evidence AS old_evidence,
+  n.evidence AS new_evidence,
+  o.document_id AS old_document_id,
+  n.document_id AS new_document_id
+FROM keys AS k
+JOIN bulletins AS b ON b.id = k.bulletin_id
+LEFT JOIN firsts AS o
+  ON o.bulletin_id = k.bulletin_id AND o.version = k.old_version AND o.metric = k.metric
+LEFT JOIN firsts AS n
+  ON n.bulletin_id = k.bulletin_id AND n.version = k.new_version AND n.metric = k.metric
+WHERE o.value IS NOT n.value
+ORDER BY k.revised_at DESC, k.bulletin_id, k.metric
+""".strip()
+
+EXTRA_VIEWS = {SOURCE_STATUS_VIEW: SOURCE_STATUS_SQL, METRIC_REVISIONS_VIEW: METRIC_REVISIONS_SQL}
+
+
 def _enable_foreign_keys(db: sqlite_utils.Database) -> None:
     # The pragma is a no-op inside a transaction, so it can only be set between them.
     if not db.conn.in_transaction:
@@ -368,6 +642,8 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
             list(FTS_COLUMNS), tokenize="trigram", create_triggers=True, replace=True
         )
         db.create_view(COMPARISON_VIEW, comparison_view_sql(), replace=True)
+        for name, sql in EXTRA_VIEWS.items():
+            db.create_view(name, sql, replace=True)
         _copy_source_fields(db)
 
 
@@ -754,13 +1030,25 @@ def write_bulletin(
 
     bulletin_columns = list(_SPECS["bulletins"].columns)
     # Update in place rather than delete + insert, so the row keeps its rowid (the FTS key).
-    update = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in bulletin_columns[1:])
+    update = ", ".join(
+        # ingested_at is when the bulletin was first archived: a later version keeps it (the
+        # feed of new bulletins dates entries by it; versions have their own seen_at).
+        "ingested_at = COALESCE(MIN(bulletins.ingested_at, excluded.ingested_at),"
+        " bulletins.ingested_at, excluded.ingested_at)"
+        if c == "ingested_at"
+        else f"{_quote(c)} = excluded.{_quote(c)}"
+        for c in bulletin_columns[1:]
+    )
     upsert_bulletin = _upsert_sql("bulletins", bulletin_columns, ["id"], update)
 
     _enable_foreign_keys(db)
     with db.atomic():
-        _delete_bulletin_children(db, bulletin_id)
+        exists = db.execute("SELECT 1 FROM bulletins WHERE id = ?", [bulletin_id]).fetchone()
+        # The bulletins row first (the versions refer to it), then the old values are kept
+        # (when a document changed) before the old child rows go.
         db.execute(upsert_bulletin, rows["bulletins"][0])
+        _keep_version(db, bulletin_id, document_ids, rows["bulletins"][0], existed=bool(exists))
+        _delete_bulletin_children(db, bulletin_id)
         for table in reversed(_BULLETIN_CHILD_TABLES):
             _insert_rows(db, table, rows[table])
     logger.debug(
@@ -771,4 +1059,317 @@ def write_bulletin(
         len(rows["bulletin_tables"]),
         len(rows["unit_rows"]),
         len(rows["checks"]),
+    )
+
+
+# --- versions of a bulletin -----------------------------------------------------------------
+
+
+def _keep_version(
+    db: sqlite_utils.Database,
+    bulletin_id: str,
+    document_ids: Mapping[str, str],
+    bulletin_row: Mapping[str, Any],
+    *,
+    existed: bool,
+) -> None:
+    """Record which documents this write reads; a new set of documents is a new version.
+
+    The same documents parsed again (a better parser, a rebuild) stay the same version. When a
+    document changed, the version being replaced keeps its stated and derived metric values
+    in superseded_metrics, so that both versions' values stay in the archive.
+    Runs inside write_bulletin's transaction, before the old rows are deleted.
+    """
+    documents = _json(dict(sorted(document_ids.items())))
+    doc_ids = sorted(set(document_ids.values()))
+    seen_at = db.execute(
+        f"SELECT max(ingested_at) FROM documents WHERE id IN ({', '.join('?' for _ in doc_ids)})",
+        doc_ids,
+    ).fetchone()[0]
+    current = db.execute(
+        "SELECT id, version, documents FROM bulletin_versions"
+        " WHERE bulletin_id = ? AND superseded_at IS NULL ORDER BY version DESC LIMIT 1",
+        [bulletin_id],
+    ).fetchone()
+    if current is not None and sorted(set(json.loads(current[2]).values())) == doc_ids:
+        db.execute(
+            "UPDATE bulletin_versions SET title = ?, period_label = ? WHERE id = ?",
+            [bulletin_row["title"], bulletin_row["period_label"], current[0]],
+        )
+        return
+    if current is None and existed:
+        # Archived before versions were kept: its stored rows become version 1.
+        stored = db.execute(
+            "SELECT document_id, name FROM bulletin_documents WHERE bulletin_id = ?",
+            [bulletin_id],
+        ).fetchall()
+        old_ids = sorted({d for d, _ in stored})
+        if old_ids == doc_ids:
+            current = None  # the same documents: this write is version 1 itself
+        else:
+            db.execute(
+                "INSERT INTO bulletin_versions (id, bulletin_id, version, documents, seen_at)"
+                " VALUES (?, ?, 1, ?, (SELECT max(ingested_at) FROM documents WHERE id IN"
+                f" ({', '.join('?' for _ in old_ids)})))",
+                [f"{bulletin_id}@1", bulletin_id, _json(dict(sorted((n, d) for d, n in stored))),
+                 *old_ids],
+            )  # fmt: skip
+            current = (f"{bulletin_id}@1", 1, None)
+    version = 1
+    if current is not None:
+        version_id, old_version = current[0], current[1]
+        version = old_version + 1
+        db.execute(
+            "UPDATE bulletin_versions SET superseded_at = ? WHERE id = ?", [seen_at, version_id]
+        )
+        db.execute(
+            "INSERT INTO superseded_metrics (id, version_id, bulletin_id, version, metric, value,"
+            " unit, evidence, derived, document_id, location)"
+            " SELECT ? || substr(m.id, length(m.bulletin_id) + 1), ?, m.bulletin_id, ?, m.metric,"
+            " m.value, m.unit, m.evidence, m.derived, m.document_id, m.location"
+            " FROM metrics AS m WHERE m.bulletin_id = ?",
+            [version_id, version_id, old_version, bulletin_id],
+        )
+    db.execute(
+        "INSERT INTO bulletin_versions (id, bulletin_id, version, documents, seen_at, title,"
+        " period_label) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [f"{bulletin_id}@{version}", bulletin_id, version, documents, seen_at,
+         bulletin_row["title"], bulletin_row["period_label"]],
+    )  # fmt: skip
+
+
+# --- runs and takedowns ---------------------------------------------------------------------
+
+RUN_STATUSES = ("running", "ok", "partial", "errors", "interrupted")
+RUN_SOURCE_STATUSES = ("ok", "partial", "error")
+
+
+def start_run(db: sqlite_utils.Database, *, command: str, started_at: str, full_walk: bool) -> int:
+    """A new runs row (status running); returns its id.
+
+    Runs left "running" by an earlier process are marked "interrupted": the caller holds the
+    archive's lock, so no other run can still be going.
+    """
+    _require_shape(db)
+    with db.atomic():
+        db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        cursor = db.execute(
+            "INSERT INTO runs (command, full_walk, started_at, status) VALUES (?, ?, ?, 'running')",
+            [command, int(full_walk), started_at],
+        )
+    return int(cursor.lastrowid)
+
+
+def record_run_source(
+    db: sqlite_utils.Database,
+    run_id: int,
+    report: Mapping[str, Any],
+    *,
+    started_at: str,
+    ended_at: str,
+) -> None:
+    """The run_sources row of one source's part of a run (``report``: SourceReport.to_json())."""
+    _require_shape(db)
+    failures = list(report.get("failures") or [])
+    status = "error" if report.get("error") else "partial" if failures else "ok"
+    row = {
+        "id": f"{run_id}:{report['source']}",
+        "run_id": run_id,
+        "source": report["source"],
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "status": status,
+        "requests": report.get("requests", 0),
+        "not_modified": report.get("not_modified", 0),
+        "new_documents": report.get("new_documents", 0),
+        "changed_documents": report.get("changed_documents", 0),
+        "new_bulletins": report.get("new_bulletins", 0),
+        "updated_bulletins": report.get("updated_bulletins", 0),
+        "skipped": len(report.get("skipped") or []),
+        "failed": len(failures),
+        "taken_down": len(report.get("taken_down") or []),
+        "error": report.get("error"),
+        "failures": _json(failures) if failures else None,
+    }
+    columns = list(row)
+    update = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in columns if c != "id")
+    _enable_foreign_keys(db)
+    with db.atomic():
+        db.execute(_upsert_sql("run_sources", columns, ["id"], update), row)
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, *, ended_at: str, exit_code: int) -> None:
+    """Close a run: its end, exit code, status and the totals of its run_sources rows."""
+    _require_shape(db)
+    status = {0: "ok", 1: "partial"}.get(exit_code, "errors")
+    with db.atomic():
+        db.execute(
+            """UPDATE runs SET ended_at = :ended_at, exit_code = :exit_code, status = :status,
+            sources = (SELECT count(*) FROM run_sources WHERE run_id = :id),
+            requests = (SELECT coalesce(sum(requests), 0) FROM run_sources WHERE run_id = :id),
+            new_documents = (SELECT coalesce(sum(new_documents), 0) FROM run_sources WHERE run_id = :id),
+            changed_documents = (SELECT coalesce(sum(changed_documents), 0) FROM run_sources WHERE run_id = :id),
+            new_bulletins = (SELECT coalesce(sum(new_bulletins), 0) FROM run_sources WHERE run_id = :id),
+            updated_bulletins = (SELECT coalesce(sum(updated_bulletins), 0) FROM run_sources WHERE run_id = :id),
+            failed = (SELECT coalesce(sum(failed), 0) FROM run_sources WHERE run_id = :id),
+            errors = (SELECT count(*) FROM run_sources WHERE run_id = :id AND status = 'error'),
+            taken_down = (SELECT coalesce(sum(taken_down), 0) FROM run_sources WHERE run_id = :id)
+            WHERE id = :id""",
+            {"ended_at": ended_at, "exit_code": exit_code, "status": status, "id": run_id},
+        )
+
+
+def record_takedown(
+    db: sqlite_utils.Database,
+    *,
+    url: str,
+    source: str,
+    reason: str,
+    checked_at: str,
+    bulletin_id: str | None = None,
+    document_id: str | None = None,
+) -> bool:
+    """Note that an archived URL is no longer online (404/410, or gone from its listing).
+
+    The archived copy is untouched. Returns True when this is news (the URL was online until
+    now); a URL already known to be missing only gets its last_checked_at moved on.
+    """
+    _require_shape(db)
+    _require_source(db, source)
+    _enable_foreign_keys(db)
+    with db.atomic():
+        row = db.execute("SELECT back_online_at FROM takedowns WHERE url = ?", [url]).fetchone()
+        if row is not None and row[0] is None:
+            db.execute("UPDATE takedowns SET last_checked_at = ? WHERE url = ?", [checked_at, url])
+            return False
+        db.execute(
+            "INSERT INTO takedowns (url, source, bulletin_id, document_id, reason, missing_since,"
+            " last_checked_at, back_online_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"
+            " ON CONFLICT (url) DO UPDATE SET source = excluded.source,"
+            " bulletin_id = excluded.bulletin_id, document_id = excluded.document_id,"
+            " reason = excluded.reason, missing_since = excluded.missing_since,"
+            " last_checked_at = excluded.last_checked_at, back_online_at = NULL",
+            [url, source, bulletin_id, document_id, reason, checked_at, checked_at],
+        )
+    return True
+
+
+def record_back_online(
+    db: sqlite_utils.Database, url: str, *, checked_at: str, reasons: Sequence[str] | None = None
+) -> bool:
+    """A URL recorded as missing answers again (or is listed again); True when it was missing.
+
+    ``reasons`` limits it to takedowns of those reasons (being listed again says nothing about
+    a URL that answered 404).
+    """
+    _require_shape(db)
+    sql = "UPDATE takedowns SET back_online_at = ?, last_checked_at = ? WHERE url = ?"
+    sql += " AND back_online_at IS NULL"
+    params: list[Any] = [checked_at, checked_at, url]
+    if reasons:
+        sql += f" AND reason IN ({', '.join('?' for _ in reasons)})"
+        params += list(reasons)
+    with db.atomic():
+        cursor = db.execute(sql, params)
+    return cursor.rowcount > 0
+
+
+# --- completeness calendar ----------------------------------------------------------------
+
+
+def _default_as_of(db: sqlite_utils.Database) -> str | None:
+    """The date the archive was last fed: max fetched_at, else max ingested_at, else the latest
+    bulletin date. Never the clock, so that building twice gives the same rows."""
+    for sql in (
+        "SELECT max(fetched_at) FROM documents",
+        "SELECT max(ingested_at) FROM documents",
+        "SELECT max(published_date) FROM bulletins",
+        "SELECT max(period_end) FROM bulletins",
+    ):
+        value = db.execute(sql).fetchone()[0]
+        if completeness.parse_date(value) is not None:
+            return value[:10]
+    return None
+
+
+def calendar_rows(
+    source: str, calendar: completeness.SourceCalendar
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The source_calendars row and the calendar_periods rows of one source's calendar."""
+    cadence = calendar.cadence.name
+    summary = {
+        "source": source,
+        "cadence": cadence,
+        "basis": calendar.cadence.basis,
+        "first_period": calendar.first_period,
+        "last_expected": calendar.last_expected,
+        "expected": calendar.expected,
+        "found": calendar.found,
+        "missing": calendar.missing,
+        "median_lag_days": calendar.median_lag_days,
+        "grace_days": calendar.grace_days,
+        "grace_basis": calendar.grace_basis,
+        "as_of": calendar.as_of,
+    }
+    periods = [
+        {
+            "id": f"{source}:{p.period_label}",
+            "source": source,
+            "cadence": cadence,
+            "period_label": p.period_label,
+            "period_start": p.period_start,
+            "period_end": p.period_end,
+            "due_date": p.due_date,
+            "status": p.status,
+            "bulletin_id": p.bulletin_ids[0] if p.bulletin_ids else None,
+            "bulletin_count": len(p.bulletin_ids),
+            "bulletin_ids": _json(list(p.bulletin_ids)) if p.bulletin_ids else None,
+            "published_date": p.published_date,
+            "lag_days": p.lag_days,
+        }
+        for p in calendar.periods
+    ]
+    return summary, periods
+
+
+def update_completeness(db: sqlite_utils.Database, as_of: str | None = None) -> None:
+    """Replace source_calendars and calendar_periods (archive/completeness.py) in one transaction.
+
+    One source_calendars row per source (bulletins or not), judged as of ``as_of`` (an ISO
+    date or timestamp; default: the date of the latest documents.fetched_at, see
+    _default_as_of). Without any date to judge by, both tables are left empty.
+    """
+    _require_shape(db)
+    judged = as_of[:10] if as_of else _default_as_of(db)
+    if judged is not None and completeness.parse_date(judged) is None:
+        raise ValueError(f"as_of must be an ISO date: {as_of!r}")
+    by_source: dict[str, list[completeness.BulletinPeriod]] = {
+        slug: [] for (slug,) in db.execute("SELECT slug FROM sources ORDER BY slug").fetchall()
+    }
+    for row in db.execute(
+        "SELECT id, source, period_type, period_start, period_end, published_date"
+        " FROM bulletins ORDER BY source, id"
+    ).fetchall():
+        by_source.setdefault(row[1], []).append(
+            completeness.BulletinPeriod(row[0], row[2], row[3], row[4], row[5])
+        )
+    summaries: list[dict[str, Any]] = []
+    periods: list[dict[str, Any]] = []
+    if judged is not None:
+        for source, bulletins in by_source.items():
+            summary, rows = calendar_rows(source, completeness.build_calendar(bulletins, judged))
+            summaries.append(summary)
+            periods.extend(rows)
+    _enable_foreign_keys(db)
+    with db.atomic():
+        db.execute("DELETE FROM calendar_periods")
+        db.execute("DELETE FROM source_calendars")
+        _insert_rows(db, "source_calendars", summaries)
+        _insert_rows(db, "calendar_periods", periods)
+    logger.info(
+        "completeness as of %s: %d sources, %d periods, %d missing",
+        judged,
+        len(summaries),
+        len(periods),
+        sum(1 for p in periods if p["status"] == completeness.MISSING),
     )

@@ -21,6 +21,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -41,6 +42,16 @@ WALK_STATE_FILE = "refresh-walks.json"  # beside archive.db: sources whose last 
 # Attachment types an HTML page never is: a page served in their place is a failure.
 DOCUMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et")
 _HTML_TAG = re.compile(rb"<(?:html|head|body)[\s>]", re.IGNORECASE)
+# Answers that say a URL archived before is gone (not a failure worth retrying).
+GONE_REASONS = ("http 404", "http 410")
+LEFT_LISTING = "left the listing"
+# Exit codes of `hotline refresh` (see exit_code_for); 3 (locked) is the CLI's own.
+EXIT_OK, EXIT_PARTIAL, EXIT_SOURCE_ERROR = 0, 1, 2
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 with seconds, as the Fetcher stamps fetched_at."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -58,6 +69,8 @@ class SourceReport:
         default_factory=list
     )  # listing items that are not bulletins, and why
     failures: list[dict] = field(default_factory=list)  # {"url", "reason"}: retried next run
+    taken_down: list[dict] = field(default_factory=list)  # {"url", "reason"}: archived, now gone
+    back_online: list[str] = field(default_factory=list)  # URLs missing before, answering again
     error: str | None = None  # the source could not run at all
 
     def to_json(self) -> dict:
@@ -103,7 +116,9 @@ class Refresher:
         full: bool = False,
         parse: bool = True,
         progress: Callable[[str], None] | None = None,
+        clock: Callable[[], str] = utc_now,
     ) -> None:
+        self.clock = clock
         self.db = sqlite_utils.Database(db_path)
         archive_db.ensure_db_shape(self.db)
         self.store = RawStore(Path(db_path).resolve().parent / "raw")
@@ -148,6 +163,7 @@ class Refresher:
             last_modified=latest["last_modified"] if latest and conditional else None,
             allowed_hosts=set(source.allowed_hosts),
         )
+        self._back_online(report, url)
         if result.not_modified and latest:
             report.not_modified += 1
             return _Fetched(
@@ -185,6 +201,58 @@ class Refresher:
                 report.changed_documents += 1
         return _Fetched(sha, result.content, result.content_type, changed)
 
+    # --- takedowns ------------------------------------------------------------------
+
+    def _gone(
+        self, report: SourceReport, source: Source, exc: FetchError, bulletin_url: str
+    ) -> bool:
+        """Record a takedown when an archived URL answers 404/410; False for other failures."""
+        stored = self._latest(exc.url)
+        if exc.reason not in GONE_REASONS or stored is None:
+            return False
+        bulletin_id = bulletin_id_for(source.slug, bulletin_url)
+        known = self.db["bulletins"].count_where("id = ?", [bulletin_id]) > 0
+        if archive_db.record_takedown(
+            self.db,
+            url=exc.url,
+            source=source.slug,
+            reason=exc.reason,
+            checked_at=self.clock(),
+            bulletin_id=bulletin_id if known else None,
+            document_id=stored["id"],
+        ):
+            logger.warning("%s: %s no longer online (%s)", source.slug, exc.url, exc.reason)
+        report.taken_down.append({"url": exc.url, "reason": exc.reason})
+        return True
+
+    def _back_online(self, report: SourceReport, url: str, reasons: tuple[str, ...] = ()) -> None:
+        if archive_db.record_back_online(self.db, url, checked_at=self.clock(), reasons=reasons):
+            logger.info("%s is online again", url)
+            report.back_online.append(url)
+
+    def _left_listing(self, report: SourceReport, source: Source, listed: set[str]) -> None:
+        """After a complete walk: archived bulletins no listing page names any more are gone."""
+        rows = self.db.query(
+            "SELECT b.id, b.url FROM bulletins AS b WHERE b.source = ? AND b.url IS NOT NULL",
+            [source.slug],
+        )
+        for row in list(rows):
+            if row["url"] in listed:
+                self._back_online(report, row["url"], (LEFT_LISTING,))
+                continue
+            stored = self._latest(row["url"])
+            if archive_db.record_takedown(
+                self.db,
+                url=row["url"],
+                source=source.slug,
+                reason=LEFT_LISTING,
+                checked_at=self.clock(),
+                bulletin_id=row["id"],
+                document_id=stored["id"] if stored else None,
+            ):
+                logger.warning("%s: %s has left the listing", source.slug, row["url"])
+                report.taken_down.append({"url": row["url"], "reason": LEFT_LISTING})
+
     # --- listing walk ---------------------------------------------------------------
 
     def run_source(self, source: Source) -> SourceReport:
@@ -196,6 +264,8 @@ class Refresher:
         if resume:
             logger.info("%s: last walk did not end cleanly, walking every page", source.slug)
         self.walks.mark(source.slug, incomplete=True)  # until this walk ends cleanly
+        listed: set[str] = set()  # every item URL the listing pages walked name
+        complete = True  # every listing page walked, none failed: absence means gone
         for listing_url in source.listing_urls:
             platform = platform_module(source, listing_url)
             pages, index = [listing_url], 0
@@ -211,8 +281,10 @@ class Refresher:
                         report.error = f"listing page {page_url}: {exc.reason}"
                         return report
                     report.failures.append({"url": page_url, "reason": exc.reason})
+                    complete = False
                     continue
                 listing = platform.parse_listing(page.content, page_url, source, page.content_type)
+                listed.update(item.url for item in listing.items)
                 if index == 1:
                     pages += [u for u in listing.next_pages if u not in pages]
                 kept: list[ListingItem] = []
@@ -227,6 +299,7 @@ class Refresher:
                 known = [item for item in kept if self._bulletin_known(source, platform, item.url)]
                 to_fetch.append([item for item in kept if self.full or item not in known])
                 if kept and len(known) == len(kept) and not (self.full or resume):
+                    complete = complete and index >= len(pages)
                     break  # incremental: this page holds nothing new, nor will the older ones
             # Oldest page first: a run cut short (killed) leaves what it did not reach on the
             # newest pages, which the next walk reads before it stops at a page all known.
@@ -234,6 +307,8 @@ class Refresher:
             for items in reversed(to_fetch):
                 for item in items:
                     self._bulletin(report, source, platform, item)
+        if complete and not report.failures:
+            self._left_listing(report, source, listed)
         self.walks.mark(source.slug, incomplete=bool(report.failures))
         return report
 
@@ -253,7 +328,8 @@ class Refresher:
         try:
             article = self._fetch(report, source, item.url)
         except FetchError as exc:
-            report.failures.append({"url": item.url, "reason": exc.reason})
+            if not self._gone(report, source, exc, item.url):
+                report.failures.append({"url": item.url, "reason": exc.reason})
             return
         documents = [DocumentInput(_name(item.url), article.content, article.content_type)]
         document_ids = {_name(item.url): article.doc_id}
@@ -267,7 +343,8 @@ class Refresher:
                     report, source, attachment.url, name=attachment.name, parent_id=article.doc_id
                 )
             except FetchError as exc:
-                report.failures.append({"url": attachment.url, "reason": exc.reason})
+                if not self._gone(report, source, exc, item.url):
+                    report.failures.append({"url": attachment.url, "reason": exc.reason})
                 stored = self._latest(attachment.url)
                 if stored is None:
                     continue
@@ -366,6 +443,16 @@ def _name(url: str) -> str:
     return unquote(PurePosixPath(urlsplit(url).path).name) or "index.html"
 
 
+def exit_code_for(reports: list[SourceReport]) -> int:
+    """0: every source ran, nothing failed; 1: some documents failed (retried next run);
+    2: a source could not run at all."""
+    if any(r.error for r in reports):
+        return EXIT_SOURCE_ERROR
+    if any(r.failures for r in reports):
+        return EXIT_PARTIAL
+    return EXIT_OK
+
+
 def refresh(
     db_path: Path,
     sources: list[Source],
@@ -374,13 +461,22 @@ def refresh(
     full: bool = False,
     parse: bool = True,
     progress: Callable[[str], None] | None = None,
+    clock: Callable[[], str] = utc_now,
 ) -> list[SourceReport]:
-    """Refresh every source; one source's failure never stops the others."""
-    refresher = Refresher(db_path, fetcher, full=full, parse=parse, progress=progress)
+    """Refresh every source; one source's failure never stops the others.
+
+    The run is recorded in the runs table (one run_sources row per source as it ends), so a
+    run killed half-way stays visible: the next run marks it interrupted.
+    """
+    refresher = Refresher(db_path, fetcher, full=full, parse=parse, progress=progress, clock=clock)
+    run_id = archive_db.start_run(
+        refresher.db, command="refresh" if parse else "scrape", started_at=clock(), full_walk=full
+    )
     reports = []
     for source in sources:
+        started = clock()
         try:
-            reports.append(refresher.run_source(source))
+            report = refresher.run_source(source)
         except Exception as exc:  # one source's bug or bad page must not stop the rest
             logger.exception("%s failed", source.slug)
             report = (
@@ -389,10 +485,34 @@ def refresh(
                 else SourceReport(source.slug)
             )
             report.error = f"{type(exc).__name__}: {exc}"
-            reports.append(report)
+        reports.append(report)
+        if report.error:
+            logger.error("%s: %s", source.slug, report.error)
+        for failure in report.failures:
+            logger.warning("%s: failed: %s: %s", source.slug, failure["url"], failure["reason"])
+        logger.info(
+            "%s: %d requests, %d new and %d changed documents, %d new and %d updated bulletins,"
+            " %d failed, %d no longer online",
+            source.slug, report.requests, report.new_documents, report.changed_documents,
+            report.new_bulletins, report.updated_bulletins, len(report.failures),
+            len(report.taken_down),
+        )  # fmt: skip
+        try:
+            archive_db.upsert_source(refresher.db, source_row(source))
+            archive_db.record_run_source(
+                refresher.db, run_id, report.to_json(), started_at=started, ended_at=clock()
+            )
+        except Exception:  # the record of a run must not lose the run itself
+            logger.exception("%s: could not record the run", source.slug)
     if parse:
         with refresher.db.conn:
             refresher.db.execute("INSERT INTO bulletins_fts(bulletins_fts) VALUES('optimize')")
+        try:
+            # Judged as of this run's day: a period is missing once it is due by then.
+            archive_db.update_completeness(refresher.db, as_of=clock()[:10])
+        except Exception:  # the calendar is derived: never let it cost the run its record
+            logger.exception("could not update the completeness calendar")
+    archive_db.finish_run(refresher.db, run_id, ended_at=clock(), exit_code=exit_code_for(reports))
     refresher.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     refresher.db.close()
     return reports

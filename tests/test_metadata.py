@@ -225,6 +225,9 @@ AGREED_QUERIES = {
     "failed_checks",
     "search_text",
     "provenance",
+    "missing_periods",
+    "publication_lag",
+    "new_bulletins",
 }
 NAMED_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 

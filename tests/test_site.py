@@ -46,6 +46,9 @@ QUERIES = (
     "failed_checks",
     "search_text",
     "provenance",
+    "new_bulletins",
+    "missing_periods",
+    "publication_lag",
 )
 # The settings `hotline serve` passes (checked against its command line below).
 SETTINGS = {"sql_time_limit_ms": 3000, "max_returned_rows": 1000}
@@ -689,8 +692,8 @@ def test_hotline_serve_runs_the_site(demo_archive: Path, tmp_path: Path) -> None
                 assert time.monotonic() < deadline, "hotline serve did not start"
                 time.sleep(0.2)
         plugins = {p["name"] for p in httpx.get(f"{base}/-/plugins.json").json()}
-        assert {"raw.py", "provenance.py", "datasette-dashboards", "datasette-vega",
-                "datasette-block-robots"} <= plugins  # fmt: skip
+        assert {"raw.py", "provenance.py", "feed.py", "datasette-dashboards", "datasette-vega",
+                "datasette-block-robots", "datasette-atom"} <= plugins  # fmt: skip
         raw = httpx.get(f"{base}/-/raw/{sha256_of(LIAOCHENG_XLSX)}")
         assert raw.status_code == 200 and raw.content == LIAOCHENG_XLSX.read_bytes()
         databases = httpx.get(f"{base}/-/databases.json").json()

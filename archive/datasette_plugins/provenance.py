@@ -5,6 +5,10 @@ bulletin_documents, query results) and every ``raw_url`` cell of a query is rend
 to the document's row, to its archived raw copy (``/-/raw/<sha256>``) and to the URL it was
 fetched from. Only values that are 64 hex digits are linked and every text is escaped, so
 nothing from the data becomes markup.
+
+A URL the archive found no longer online (the takedowns table) says so wherever it is shown:
+beside a document's source link and in the ``url`` column of bulletins, the comparison view and
+documents, with the date it went missing; the archived copy stays one click away.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from markupsafe import Markup, escape
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 RAW_URL = re.compile(r"/-/raw/([0-9a-f]{64})")
 DOCUMENT_COLUMNS = ("document_id", "parent_id")
+# Tables and views whose url column is a published page the archive may have seen go offline.
+URL_TABLES = ("bulletins", "bulletin_comparison", "documents")
 # Columns of the documents table that hold its own hash.
 OWN_HASH_COLUMNS = ("sha256",)
 
@@ -37,6 +43,28 @@ async def _document_url(datasette, database: str, sha256: str) -> str | None:
     return row[0] if row else None
 
 
+async def _takedown(datasette, database: str, url: str) -> tuple[str, str] | None:
+    """(missing_since, reason) when the archive found ``url`` no longer online."""
+    db = datasette.get_database(database)
+    if not await db.table_exists("takedowns"):
+        return None
+    row = (
+        await db.execute(
+            "select missing_since, reason from takedowns where url = ? and back_online_at is null",
+            [url],
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def _offline_note(missing_since: str, reason: str) -> str:
+    day = (missing_since or "")[:10]
+    return (
+        f'<span class="offline" title="{escape(reason)}">'
+        f"已下线 no longer online since {escape(day)} ({escape(reason)})</span>"
+    )
+
+
 async def document_links(datasette, database: str, sha256: str, with_row: bool = True) -> Markup:
     """Links for one document: its documents row, its raw copy and its source URL."""
     parts = []
@@ -47,7 +75,18 @@ async def document_links(datasette, database: str, sha256: str, with_row: bool =
     url = await _document_url(datasette, database, sha256)
     if url and url.startswith(("http://", "https://")):
         parts.append(_link(url, "来源 source", url))
+        gone = await _takedown(datasette, database, url)
+        if gone:
+            parts.append(_offline_note(*gone))
     return Markup(" · ".join(parts))
+
+
+async def url_cell(datasette, database: str, url: str) -> Markup | None:
+    """A published page's URL, with a note when the archive found it no longer online."""
+    gone = await _takedown(datasette, database, url)
+    if gone is None:
+        return None  # Datasette's own rendering
+    return Markup(f"{_link(url, url)} · {_offline_note(*gone)}")
 
 
 @hookimpl
@@ -62,6 +101,8 @@ def render_cell(value, column, table, database, datasette):
         return document_links(datasette, database, value)
     if table == "documents" and column in OWN_HASH_COLUMNS and SHA256_HEX.fullmatch(value):
         return document_links(datasette, database, value, with_row=False)
+    if column == "url" and table in URL_TABLES and value.startswith(("http://", "https://")):
+        return url_cell(datasette, database, value)
     if column == "raw_url":
         match = RAW_URL.fullmatch(value)
         if match:
