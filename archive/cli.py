@@ -264,7 +264,14 @@ def serve(
             " queries and dashboard of metadata.yml are for archive.db",
             err=True,
         )
-    settings = {"sql_time_limit_ms": 3000, "max_returned_rows": 1000, "allow_download": "on"}
+    settings = {
+        "sql_time_limit_ms": 3000,
+        "max_returned_rows": 1000,
+        "allow_download": "on",
+        # Facet suggestions try every column of every table page (about 4 s a comparison page
+        # on a million metric rows, bench/load_datasette.py); the useful facets are configured.
+        "suggest_facets": "off",
+    }
     settings.update(dict(extra_settings))
     if live:
         # A read-only connection reads the write-ahead log too: no checkpoint is needed.

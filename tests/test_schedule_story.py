@@ -443,3 +443,23 @@ async def test_the_feed_tells_what_was_new_and_when(site) -> None:
     assert sorted(found[2:]) == sorted((bid(b), DAYS[1]) for b in (MAY, JUNE, JULY, SEPTEMBER))
     overall = await site.client.get("/archive/new_bulletins.atom?source=")
     assert len(ET.fromstring(overall.text).findall(f"{atom}entry")) == 7
+
+
+@pytest.mark.asyncio
+async def test_a_figure_of_june_links_its_archived_copy_and_says_the_source_is_gone(site) -> None:
+    response = await site.client.get(
+        f"/archive/provenance?metric=requests_total&source=&bulletin={bid(JUNE)}"
+    )
+    assert response.status_code == 200
+    ((document_id,),) = query_story_db(site)
+    assert f"/-/raw/{document_id}" in response.text
+    assert f"已下线 no longer online since {DAYS[3]} (left the listing)" in response.text
+
+
+def query_story_db(site) -> list[tuple]:
+    path = site.databases["archive"].path
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT document_id FROM takedowns").fetchall()
+    finally:
+        conn.close()
