@@ -231,12 +231,27 @@ class Refresher:
             report.back_online.append(url)
 
     def _left_listing(self, report: SourceReport, source: Source, listed: set[str]) -> None:
-        """After a complete walk: archived bulletins no listing page names any more are gone."""
-        rows = self.db.query(
-            "SELECT b.id, b.url FROM bulletins AS b WHERE b.source = ? AND b.url IS NOT NULL",
-            [source.slug],
+        """After a complete walk: archived bulletins no listing page names any more are gone.
+
+        Most of them gone at once says more about the listing (a redesign, a pager no longer
+        read) than about the bulletins: then nothing is concluded, and a failure says why.
+        """
+        rows = list(
+            self.db.query(
+                "SELECT b.id, b.url FROM bulletins AS b WHERE b.source = ? AND b.url IS NOT NULL",
+                [source.slug],
+            )
         )
-        for row in list(rows):
+        gone = [row for row in rows if row["url"] not in listed]
+        if len(gone) >= 2 and 2 * len(gone) > len(rows):
+            reason = (
+                f"{len(gone)} of {len(rows)} archived bulletins are missing from a complete"
+                " listing walk: the listing has probably changed; no takedown recorded"
+            )
+            logger.warning("%s: %s", source.slug, reason)
+            report.failures.append({"url": source.listing_urls[0], "reason": reason})
+            return
+        for row in rows:
             if row["url"] in listed:
                 self._back_online(report, row["url"], (LEFT_LISTING,))
                 continue

@@ -330,3 +330,18 @@ def test_refresh_that_crashes_exits_70_and_logs_the_traceback(
     )  # fmt: skip
     assert result.exit_code == EXIT_CRASHED == 70
     assert "RuntimeError: a bug" in log.read_text("utf-8")
+
+
+def test_most_of_a_listing_gone_at_once_is_a_listing_problem_not_takedowns(
+    db: Path, site: Site, server: FaultServer
+) -> None:
+    run_refresh(db, server)
+    site.publish(B09)  # one page, B08 and B07 no longer named: 2 of 3 archived bulletins
+    run = run_refresh(db, server, full=True)
+    assert run.report.taken_down == []
+    assert [f["reason"] for f in run.report.failures] == [
+        "2 of 3 archived bulletins are missing from a complete listing walk: the listing has"
+        " probably changed; no takedown recorded"
+    ]
+    assert rows(db, "SELECT count(*) FROM takedowns") == [(0,)]
+    assert rows(db, "SELECT health FROM source_status") == [("partial",)]
