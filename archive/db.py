@@ -384,6 +384,31 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
         not_null=("version_id", "bulletin_id", "version", "metric", "value", "derived"),
         indexes=(("bulletin_id", "version", "metric"), ("version_id",)),
     ),
+    TableSpec(
+        name="superseded_breakdowns",
+        columns={
+            "id": str,
+            "version_id": str,
+            "bulletin_id": str,
+            "version": int,
+            "dimension": str,
+            "category": str,
+            "category_key": str,
+            "count": int,
+            "share_pct": float,
+            "change_pct": float,
+            "evidence": str,
+            "document_id": str,
+        },
+        pk="id",
+        foreign_keys=(
+            ("version_id", "bulletin_versions", "id"),
+            ("bulletin_id", "bulletins", "id"),
+            ("document_id", "documents", "id"),
+        ),
+        not_null=("version_id", "bulletin_id", "version", "dimension", "category"),
+        indexes=(("bulletin_id", "version", "dimension"), ("version_id",)),
+    ),
     # --- completeness calendar (archive/completeness.py; replaced by update_completeness) -------
     TableSpec(
         name="source_calendars",
@@ -600,7 +625,75 @@ WHERE o.value IS NOT n.value
 ORDER BY k.revised_at DESC, k.bulletin_id, k.metric
 """.strip()
 
-EXTRA_VIEWS = {SOURCE_STATUS_VIEW: SOURCE_STATUS_SQL, METRIC_REVISIONS_VIEW: METRIC_REVISIONS_SQL}
+BREAKDOWN_REVISIONS_VIEW = "breakdown_revisions"
+# The same for breakdowns (nature, channel, topic): each category whose count, share or change
+# differs between consecutive versions, matched on (dimension, category_key or category).
+BREAKDOWN_REVISIONS_SQL = """
+WITH vals AS (
+  SELECT sb.bulletin_id, sb.version, sb.dimension, coalesce(sb.category_key, sb.category) AS k,
+         sb.category, sb.count, sb.share_pct, sb.change_pct, sb.evidence, sb.id
+  FROM superseded_breakdowns AS sb
+  UNION ALL
+  SELECT b.bulletin_id, v.version, b.dimension, coalesce(b.category_key, b.category),
+         b.category, b.count, b.share_pct, b.change_pct, b.evidence, b.id
+  FROM breakdowns AS b
+  JOIN bulletin_versions AS v ON v.bulletin_id = b.bulletin_id AND v.superseded_at IS NULL
+),
+firsts AS (
+  SELECT * FROM (
+    SELECT vals.*, row_number() OVER (
+      PARTITION BY bulletin_id, version, dimension, k ORDER BY id) AS n
+    FROM vals)
+  WHERE n = 1
+),
+pairs AS (
+  SELECT old.bulletin_id, old.version AS old_version, new.version AS new_version,
+         new.seen_at AS revised_at
+  FROM bulletin_versions AS old
+  JOIN bulletin_versions AS new
+    ON new.bulletin_id = old.bulletin_id AND new.version = old.version + 1
+),
+keys AS (
+  SELECT DISTINCT p.bulletin_id, p.old_version, p.new_version, p.revised_at, f.dimension, f.k
+  FROM pairs AS p
+  JOIN firsts AS f
+    ON f.bulletin_id = p.bulletin_id AND f.version IN (p.old_version, p.new_version)
+)
+SELECT
+  k.bulletin_id AS bulletin_id,
+  b.source AS source,
+  b.period_label AS period_label,
+  k.dimension AS dimension,
+  coalesce(n.category, o.category) AS category,
+  CASE WHEN o.id IS NULL THEN 'added' WHEN n.id IS NULL THEN 'removed'
+       ELSE 'changed' END AS change,
+  o.count AS old_count,
+  n.count AS new_count,
+  o.share_pct AS old_share_pct,
+  n.share_pct AS new_share_pct,
+  o.change_pct AS old_change_pct,
+  n.change_pct AS new_change_pct,
+  k.revised_at AS revised_at,
+  k.old_version AS old_version,
+  k.new_version AS new_version,
+  o.evidence AS old_evidence,
+  n.evidence AS new_evidence
+FROM keys AS k
+JOIN bulletins AS b ON b.id = k.bulletin_id
+LEFT JOIN firsts AS o ON o.bulletin_id = k.bulletin_id AND o.version = k.old_version
+  AND o.dimension = k.dimension AND o.k = k.k
+LEFT JOIN firsts AS n ON n.bulletin_id = k.bulletin_id AND n.version = k.new_version
+  AND n.dimension = k.dimension AND n.k = k.k
+WHERE o.id IS NULL OR n.id IS NULL OR o.count IS NOT n.count
+  OR o.share_pct IS NOT n.share_pct OR o.change_pct IS NOT n.change_pct
+ORDER BY k.revised_at DESC, k.bulletin_id, k.dimension, k.k
+""".strip()
+
+EXTRA_VIEWS = {
+    SOURCE_STATUS_VIEW: SOURCE_STATUS_SQL,
+    METRIC_REVISIONS_VIEW: METRIC_REVISIONS_SQL,
+    BREAKDOWN_REVISIONS_VIEW: BREAKDOWN_REVISIONS_SQL,
+}
 
 
 def _enable_foreign_keys(db: sqlite_utils.Database) -> None:
@@ -1079,7 +1172,7 @@ def _keep_version(
 
     The same documents parsed again (a better parser, a rebuild) stay the same version. When a
     document changed, the version being replaced keeps its stated and derived metric values
-    in superseded_metrics, so that both versions' values stay in the archive.
+    in superseded_metrics and superseded_breakdowns, so that both versions' values stay.
     Runs inside write_bulletin's transaction, before the old rows are deleted.
     """
     documents = _json(dict(sorted(document_ids.items())))
@@ -1130,6 +1223,14 @@ def _keep_version(
             " SELECT ? || substr(m.id, length(m.bulletin_id) + 1), ?, m.bulletin_id, ?, m.metric,"
             " m.value, m.unit, m.evidence, m.derived, m.document_id, m.location"
             " FROM metrics AS m WHERE m.bulletin_id = ?",
+            [version_id, version_id, old_version, bulletin_id],
+        )
+        db.execute(
+            "INSERT INTO superseded_breakdowns (id, version_id, bulletin_id, version, dimension,"
+            " category, category_key, count, share_pct, change_pct, evidence, document_id)"
+            " SELECT ? || substr(k.id, length(k.bulletin_id) + 1), ?, k.bulletin_id, ?,"
+            " k.dimension, k.category, k.category_key, k.count, k.share_pct, k.change_pct,"
+            " k.evidence, k.document_id FROM breakdowns AS k WHERE k.bulletin_id = ?",
             [version_id, version_id, old_version, bulletin_id],
         )
     db.execute(

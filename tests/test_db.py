@@ -212,7 +212,9 @@ def test_ensure_db_shape_creates_everything_and_is_idempotent(tmp_path: Path) ->
         "bulletins_fts",
     ):
         assert table in names
-    assert sorted(db.view_names()) == sorted([COMPARISON_VIEW, "source_status", "metric_revisions"])
+    assert sorted(db.view_names()) == sorted(
+        [COMPARISON_VIEW, "source_status", "metric_revisions", "breakdown_revisions"]
+    )
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert "trigram" in db["bulletins_fts"].schema
 

@@ -29,7 +29,7 @@ from faults.server import FaultServer, http_error
 from archive import db as archive_db
 from archive.build import bulletin_id_for
 from archive.refresh import EXIT_OK, EXIT_PARTIAL, EXIT_SOURCE_ERROR, SourceReport, exit_code_for
-from parsers.model import Bulletin, Metric, Period
+from parsers.model import Breakdown, Bulletin, Metric, Period
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -345,3 +345,41 @@ def test_most_of_a_listing_gone_at_once_is_a_listing_problem_not_takedowns(
     ]
     assert rows(db, "SELECT count(*) FROM takedowns") == [(0,)]
     assert rows(db, "SELECT health FROM source_status") == [("partial",)]
+
+
+def test_a_changed_breakdown_is_listed_with_the_old_values_kept(
+    versioned: sqlite_utils.Database,
+) -> None:
+    def with_natures(complaints: int, help_requests: int) -> Bulletin:
+        bulletin = _bulletin(100)
+        bulletin.breakdowns = [
+            Breakdown("nature", "投诉", "complaint", complaints, None, None, f"投诉{complaints}件"),
+            Breakdown(
+                "nature", "求助", "help", help_requests, None, None, f"求助{help_requests}件"
+            ),
+        ]
+        return bulletin
+
+    for sha, at, bulletin in (
+        ("a" * 64, "2021-02-03T00:00:00Z", with_natures(60, 40)),
+        ("b" * 64, "2021-02-10T00:00:00Z", with_natures(65, 40)),
+    ):
+        with versioned.conn:
+            archive_db.upsert_document(
+                versioned, url="http://x.example/a.html", final_url=None, source="x",
+                path=None, sha256=sha, size=1, format="html", content_type=None,
+                fetched_at=at, ingested_at=at,
+            )  # fmt: skip
+        archive_db.write_bulletin(
+            versioned, bulletin, bulletin_id="x-1", source="x", url="http://x.example/a.html",
+            document_ids={"a.html": sha},
+        )  # fmt: skip
+    assert versioned.execute(
+        "SELECT dimension, category, change, old_count, new_count, revised_at"
+        " FROM breakdown_revisions"
+    ).fetchall() == [("nature", "投诉", "changed", 60, 65, "2021-02-10T00:00:00Z")]
+    assert versioned.execute(
+        "SELECT version, category, count FROM superseded_breakdowns ORDER BY id"
+    ).fetchall() == [(1, "投诉", 60), (1, "求助", 40)]
+    # Stated headline values did not change: no metric revision.
+    assert versioned.execute("SELECT count(*) FROM metric_revisions").fetchone() == (0,)
