@@ -67,6 +67,82 @@ class TableSpec:
     indexes: tuple[tuple[str, ...], ...] = field(default=())
 
 
+METRICS_SPEC = TableSpec(
+    name="metrics",
+    columns={
+        "id": str,
+        "bulletin_id": str,
+        "metric": str,
+        "value": float,
+        "unit": str,
+        "evidence": str,
+        "derived": int,
+        "document_id": str,
+        "location": str,
+    },
+    pk="id",
+    foreign_keys=(("bulletin_id", "bulletins", "id"), ("document_id", "documents", "id")),
+    not_null=("bulletin_id", "metric", "value", "unit", "derived"),
+    # (bulletin_id, metric) serves "all metrics of a bulletin"; the longer one answers each
+    # metric column of the comparison view from the index alone (no row look-up, no sort).
+    indexes=(
+        ("bulletin_id", "metric"),
+        ("bulletin_id", "metric", "derived", "id", "value"),
+        ("metric",),
+        ("document_id",),
+    ),
+)
+
+BREAKDOWNS_SPEC = TableSpec(
+    name="breakdowns",
+    columns={
+        "id": str,
+        "bulletin_id": str,
+        "dimension": str,
+        "category": str,
+        "category_key": str,
+        "count": int,
+        "share_pct": float,
+        "change_pct": float,
+        "evidence": str,
+        "document_id": str,
+    },
+    pk="id",
+    foreign_keys=(("bulletin_id", "bulletins", "id"), ("document_id", "documents", "id")),
+    not_null=("bulletin_id", "dimension", "category"),
+    indexes=(
+        ("bulletin_id",),
+        ("dimension", "category_key"),
+        ("category",),
+        ("document_id",),
+    ),
+)
+
+
+def _superseded_spec(
+    name: str,
+    live: TableSpec,
+    *,
+    not_null: tuple[str, ...],
+    indexes: tuple[tuple[str, ...], ...],
+) -> TableSpec:
+    """The table keeping a live table's rows of superseded bulletin versions: the live table's
+    columns with the version they belonged to (derived, so the two never drift apart)."""
+    copied = {c: t for c, t in live.columns.items() if c not in ("id", "bulletin_id")}
+    return TableSpec(
+        name=name,
+        columns={"id": str, "version_id": str, "bulletin_id": str, "version": int, **copied},
+        pk="id",
+        foreign_keys=(
+            ("version_id", "bulletin_versions", "id"),
+            ("bulletin_id", "bulletins", "id"),
+            ("document_id", "documents", "id"),
+        ),
+        not_null=("version_id", "bulletin_id", "version", *not_null),
+        indexes=(*indexes, ("version_id",)),
+    )
+
+
 TABLE_SPECS: tuple[TableSpec, ...] = (
     TableSpec(
         name="sources",
@@ -205,55 +281,8 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
         not_null=("bulletin_id", "table_id", "unit_name", "unit_key", "is_total"),
         indexes=(("bulletin_id",), ("table_id",), ("unit_key",), ("column_key",), ("document_id",)),
     ),
-    TableSpec(
-        name="metrics",
-        columns={
-            "id": str,
-            "bulletin_id": str,
-            "metric": str,
-            "value": float,
-            "unit": str,
-            "evidence": str,
-            "derived": int,
-            "document_id": str,
-            "location": str,
-        },
-        pk="id",
-        foreign_keys=(("bulletin_id", "bulletins", "id"), ("document_id", "documents", "id")),
-        not_null=("bulletin_id", "metric", "value", "unit", "derived"),
-        # (bulletin_id, metric) serves "all metrics of a bulletin"; the longer one answers each
-        # metric column of the comparison view from the index alone (no row look-up, no sort).
-        indexes=(
-            ("bulletin_id", "metric"),
-            ("bulletin_id", "metric", "derived", "id", "value"),
-            ("metric",),
-            ("document_id",),
-        ),
-    ),
-    TableSpec(
-        name="breakdowns",
-        columns={
-            "id": str,
-            "bulletin_id": str,
-            "dimension": str,
-            "category": str,
-            "category_key": str,
-            "count": int,
-            "share_pct": float,
-            "change_pct": float,
-            "evidence": str,
-            "document_id": str,
-        },
-        pk="id",
-        foreign_keys=(("bulletin_id", "bulletins", "id"), ("document_id", "documents", "id")),
-        not_null=("bulletin_id", "dimension", "category"),
-        indexes=(
-            ("bulletin_id",),
-            ("dimension", "category_key"),
-            ("category",),
-            ("document_id",),
-        ),
-    ),
+    METRICS_SPEC,
+    BREAKDOWNS_SPEC,
     TableSpec(
         name="checks",
         columns={
@@ -360,54 +389,17 @@ TABLE_SPECS: tuple[TableSpec, ...] = (
         not_null=("bulletin_id", "version", "documents"),
         indexes=(("bulletin_id", "version"),),
     ),
-    TableSpec(
-        name="superseded_metrics",
-        columns={
-            "id": str,
-            "version_id": str,
-            "bulletin_id": str,
-            "version": int,
-            "metric": str,
-            "value": float,
-            "unit": str,
-            "evidence": str,
-            "derived": int,
-            "document_id": str,
-            "location": str,
-        },
-        pk="id",
-        foreign_keys=(
-            ("version_id", "bulletin_versions", "id"),
-            ("bulletin_id", "bulletins", "id"),
-            ("document_id", "documents", "id"),
-        ),
-        not_null=("version_id", "bulletin_id", "version", "metric", "value", "derived"),
-        indexes=(("bulletin_id", "version", "metric"), ("version_id",)),
+    _superseded_spec(
+        "superseded_metrics",
+        METRICS_SPEC,
+        not_null=("metric", "value", "derived"),
+        indexes=(("bulletin_id", "version", "metric"),),
     ),
-    TableSpec(
-        name="superseded_breakdowns",
-        columns={
-            "id": str,
-            "version_id": str,
-            "bulletin_id": str,
-            "version": int,
-            "dimension": str,
-            "category": str,
-            "category_key": str,
-            "count": int,
-            "share_pct": float,
-            "change_pct": float,
-            "evidence": str,
-            "document_id": str,
-        },
-        pk="id",
-        foreign_keys=(
-            ("version_id", "bulletin_versions", "id"),
-            ("bulletin_id", "bulletins", "id"),
-            ("document_id", "documents", "id"),
-        ),
-        not_null=("version_id", "bulletin_id", "version", "dimension", "category"),
-        indexes=(("bulletin_id", "version", "dimension"), ("version_id",)),
+    _superseded_spec(
+        "superseded_breakdowns",
+        BREAKDOWNS_SPEC,
+        not_null=("dimension", "category"),
+        indexes=(("bulletin_id", "version", "dimension"),),
     ),
     # --- completeness calendar (archive/completeness.py; replaced by update_completeness) -------
     TableSpec(
@@ -566,10 +558,21 @@ LEFT JOIN run_sources AS last ON last.id = (
 ORDER BY s.slug
 """.strip()
 
+# The CTE both revision views share: each version with the one after it, and when that was seen.
+_VERSION_PAIRS_CTE = """
+pairs AS (
+  SELECT old.bulletin_id, old.version AS old_version, new.version AS new_version,
+         new.seen_at AS revised_at
+  FROM bulletin_versions AS old
+  JOIN bulletin_versions AS new
+    ON new.bulletin_id = old.bulletin_id AND new.version = old.version + 1
+),
+""".lstrip()
+
 METRIC_REVISIONS_VIEW = "metric_revisions"
 # Each stated headline value that differs between two consecutive versions of a bulletin
 # (the first stated row per metric, as in bulletin_comparison): old, new, and when.
-METRIC_REVISIONS_SQL = """
+METRIC_REVISIONS_SQL = f"""
 WITH stated AS (
   SELECT sm.bulletin_id, sm.version, sm.metric, sm.value, sm.evidence, sm.document_id, sm.id
   FROM superseded_metrics AS sm WHERE sm.derived = 0
@@ -586,14 +589,7 @@ firsts AS (
     FROM stated)
   WHERE n = 1
 ),
-pairs AS (
-  SELECT old.bulletin_id, old.version AS old_version, new.version AS new_version,
-         new.seen_at AS revised_at
-  FROM bulletin_versions AS old
-  JOIN bulletin_versions AS new
-    ON new.bulletin_id = old.bulletin_id AND new.version = old.version + 1
-),
-keys AS (
+{_VERSION_PAIRS_CTE}keys AS (
   SELECT DISTINCT p.bulletin_id, p.old_version, p.new_version, p.revised_at, f.metric
   FROM pairs AS p
   JOIN firsts AS f
@@ -628,7 +624,7 @@ ORDER BY k.revised_at DESC, k.bulletin_id, k.metric
 BREAKDOWN_REVISIONS_VIEW = "breakdown_revisions"
 # The same for breakdowns (nature, channel, topic): each category whose count, share or change
 # differs between consecutive versions, matched on (dimension, category_key or category).
-BREAKDOWN_REVISIONS_SQL = """
+BREAKDOWN_REVISIONS_SQL = f"""
 WITH vals AS (
   SELECT sb.bulletin_id, sb.version, sb.dimension, coalesce(sb.category_key, sb.category) AS k,
          sb.category, sb.count, sb.share_pct, sb.change_pct, sb.evidence, sb.id
@@ -646,14 +642,7 @@ firsts AS (
     FROM vals)
   WHERE n = 1
 ),
-pairs AS (
-  SELECT old.bulletin_id, old.version AS old_version, new.version AS new_version,
-         new.seen_at AS revised_at
-  FROM bulletin_versions AS old
-  JOIN bulletin_versions AS new
-    ON new.bulletin_id = old.bulletin_id AND new.version = old.version + 1
-),
-keys AS (
+{_VERSION_PAIRS_CTE}keys AS (
   SELECT DISTINCT p.bulletin_id, p.old_version, p.new_version, p.revised_at, f.dimension, f.k
   FROM pairs AS p
   JOIN firsts AS f
@@ -1160,6 +1149,31 @@ def write_bulletin(
 # --- versions of a bulletin -----------------------------------------------------------------
 
 
+def _keep_rows(
+    db: sqlite_utils.Database,
+    live: str,
+    kept: str,
+    bulletin_id: str,
+    version_id: str,
+    version: int,
+) -> None:
+    """Copy a bulletin's rows of ``live`` into ``kept`` (see _superseded_spec) as ``version``.
+
+    The row id becomes the version id plus the row's position ("x-1@1:0003").
+    """
+    copied = [
+        c for c in _SPECS[kept].columns if c not in ("id", "version_id", "bulletin_id", "version")
+    ]
+    names = ", ".join(_quote(c) for c in ["id", "version_id", "bulletin_id", "version", *copied])
+    values = ", ".join(f"r.{_quote(c)}" for c in copied)
+    db.execute(
+        f"INSERT INTO {_quote(kept)} ({names})"
+        " SELECT ? || substr(r.id, length(r.bulletin_id) + 1), ?, r.bulletin_id, ?,"
+        f" {values} FROM {_quote(live)} AS r WHERE r.bulletin_id = ?",
+        [version_id, version_id, version, bulletin_id],
+    )
+
+
 def _keep_version(
     db: sqlite_utils.Database,
     bulletin_id: str,
@@ -1217,22 +1231,11 @@ def _keep_version(
         db.execute(
             "UPDATE bulletin_versions SET superseded_at = ? WHERE id = ?", [seen_at, version_id]
         )
-        db.execute(
-            "INSERT INTO superseded_metrics (id, version_id, bulletin_id, version, metric, value,"
-            " unit, evidence, derived, document_id, location)"
-            " SELECT ? || substr(m.id, length(m.bulletin_id) + 1), ?, m.bulletin_id, ?, m.metric,"
-            " m.value, m.unit, m.evidence, m.derived, m.document_id, m.location"
-            " FROM metrics AS m WHERE m.bulletin_id = ?",
-            [version_id, version_id, old_version, bulletin_id],
-        )
-        db.execute(
-            "INSERT INTO superseded_breakdowns (id, version_id, bulletin_id, version, dimension,"
-            " category, category_key, count, share_pct, change_pct, evidence, document_id)"
-            " SELECT ? || substr(k.id, length(k.bulletin_id) + 1), ?, k.bulletin_id, ?,"
-            " k.dimension, k.category, k.category_key, k.count, k.share_pct, k.change_pct,"
-            " k.evidence, k.document_id FROM breakdowns AS k WHERE k.bulletin_id = ?",
-            [version_id, version_id, old_version, bulletin_id],
-        )
+        for live, kept in (
+            ("metrics", "superseded_metrics"),
+            ("breakdowns", "superseded_breakdowns"),
+        ):
+            _keep_rows(db, live, kept, bulletin_id, version_id, old_version)
     db.execute(
         "INSERT INTO bulletin_versions (id, bulletin_id, version, documents, seen_at, title,"
         " period_label) VALUES (?, ?, ?, ?, ?, ?, ?)",
