@@ -513,7 +513,7 @@ def refresh(
             len(report.taken_down),
         )  # fmt: skip
         try:
-            archive_db.upsert_source(refresher.db, source_row(source))
+            # run_source stored the sources row first thing: the foreign key holds.
             archive_db.record_run_source(
                 refresher.db, run_id, report.to_json(), started_at=started, ended_at=clock()
             )
