@@ -10,8 +10,10 @@ PORT ?= 8001
 # poppler renders fixtures, Noto CJK gives LibreOffice and the screenshots Chinese glyphs, and
 # chromium is the browser the Playwright tests drive (through executable_path: never run
 # `playwright install`, which downloads a browser and fails here).
-DEB_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr tesseract-ocr-chi-sim \
-	poppler-utils fonts-noto-cjk antiword chromium
+# A scheduled refresh needs only the parsers' packages (make setup DEB_PACKAGES='$(PARSER_DEB_PACKAGES)').
+PARSER_DEB_PACKAGES := libreoffice-writer-nogui libreoffice-calc-nogui tesseract-ocr \
+	tesseract-ocr-chi-sim poppler-utils fonts-noto-cjk antiword
+DEB_PACKAGES := $(PARSER_DEB_PACKAGES) chromium
 
 .PHONY: run test test-browser setup debian-deps accuracy bench lint format build serve clean
 
