@@ -203,14 +203,17 @@ def _bulletin(total: int) -> Bulletin:
     )
 
 
-def _write(database: sqlite_utils.Database, total: int, sha: str, at: str) -> None:
+def _write(database: sqlite_utils.Database, total: int | Bulletin, sha: str, at: str) -> None:
+    """Store document ``sha`` (first seen ``at``) and bulletin x-1 read from it: the bulletin of
+    _bulletin(total), or the Bulletin given."""
+    bulletin = _bulletin(total) if isinstance(total, int) else total
     with database.conn:
         archive_db.upsert_document(
             database, url="http://x.example/a.html", final_url=None, source="x", path=None,
             sha256=sha, size=1, format="html", content_type=None, fetched_at=at, ingested_at=at,
         )  # fmt: skip
     archive_db.write_bulletin(
-        database, _bulletin(total), bulletin_id="x-1", source="x", url="http://x.example/a.html",
+        database, bulletin, bulletin_id="x-1", source="x", url="http://x.example/a.html",
         document_ids={"a.html": sha},
     )  # fmt: skip
 
@@ -271,16 +274,7 @@ def test_a_metric_added_or_removed_by_a_revision_is_listed(
     _write(versioned, 100, "a" * 64, "2021-02-03T00:00:00Z")
     smaller = _bulletin(100)
     smaller.metrics = smaller.metrics[:1]
-    with versioned.conn:
-        archive_db.upsert_document(
-            versioned, url="http://x.example/a.html", final_url=None, source="x", path=None,
-            sha256="b" * 64, size=1, format="html", content_type=None,
-            fetched_at="2021-02-10T00:00:00Z", ingested_at="2021-02-10T00:00:00Z",
-        )  # fmt: skip
-    archive_db.write_bulletin(
-        versioned, smaller, bulletin_id="x-1", source="x", url="http://x.example/a.html",
-        document_ids={"a.html": "b" * 64},
-    )  # fmt: skip
+    _write(versioned, smaller, "b" * 64, "2021-02-10T00:00:00Z")
     assert versioned.execute(
         "SELECT metric, change, old_value, new_value FROM metric_revisions"
     ).fetchall() == [("satisfaction_rate", "removed", 98.5, None)]
@@ -360,20 +354,8 @@ def test_a_changed_breakdown_is_listed_with_the_old_values_kept(
         ]
         return bulletin
 
-    for sha, at, bulletin in (
-        ("a" * 64, "2021-02-03T00:00:00Z", with_natures(60, 40)),
-        ("b" * 64, "2021-02-10T00:00:00Z", with_natures(65, 40)),
-    ):
-        with versioned.conn:
-            archive_db.upsert_document(
-                versioned, url="http://x.example/a.html", final_url=None, source="x",
-                path=None, sha256=sha, size=1, format="html", content_type=None,
-                fetched_at=at, ingested_at=at,
-            )  # fmt: skip
-        archive_db.write_bulletin(
-            versioned, bulletin, bulletin_id="x-1", source="x", url="http://x.example/a.html",
-            document_ids={"a.html": sha},
-        )  # fmt: skip
+    _write(versioned, with_natures(60, 40), "a" * 64, "2021-02-03T00:00:00Z")
+    _write(versioned, with_natures(65, 40), "b" * 64, "2021-02-10T00:00:00Z")
     assert versioned.execute(
         "SELECT dimension, category, change, old_count, new_count, revised_at"
         " FROM breakdown_revisions"
